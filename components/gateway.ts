@@ -1,0 +1,110 @@
+// The AWS side: security group, Elastic IP, and the instance that configures itself on first boot.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { cloudConfig, userDataBytes } from "./cloudConfig";
+import { connectionInstructions } from "./instructions";
+import { Placement } from "./network";
+import { GENERATED_PSK_LENGTH, Settings } from "./settings";
+
+export interface VpnGatewayArgs {
+    settings: Settings;
+    placement: Placement;
+}
+
+export class VpnGateway extends pulumi.ComponentResource {
+    readonly publicIp: pulumi.Output<string>;
+    readonly psk: pulumi.Output<string>;
+    readonly userNames: string[];
+    readonly userData: pulumi.Output<string>;
+    readonly instanceId: pulumi.Output<string>;
+    readonly securityGroupId: pulumi.Output<string>;
+    readonly connectionInstructions: pulumi.Output<string>;
+
+    constructor(name: string, args: VpnGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vpn-gateway:index:VpnGateway", name, {}, opts);
+        const { settings, placement } = args;
+        const tags = { Name: name, ...settings.tags };
+
+        // A generated PSK lives in the stack's state, so it stays the same across updates.
+        this.psk =
+            settings.psk !== undefined
+                ? pulumi.secret(settings.psk)
+                : new random.RandomPassword(`${name}-psk`, { length: GENERATED_PSK_LENGTH, special: false }, { parent: this }).result;
+
+        const vpnPorts = [
+            { port: 500, description: "IKE" },
+            { port: 4500, description: "IKE and ESP over UDP (NAT-T)" },
+            { port: 1701, description: "L2TP (the instance accepts it only inside IPsec)" },
+        ];
+        const securityGroup = new aws.ec2.SecurityGroup(
+            name,
+            {
+                vpcId: placement.vpcId,
+                description: "L2TP/IPsec VPN gateway",
+                ingress: [
+                    ...vpnPorts.map(({ port, description }) => ({
+                        protocol: "udp",
+                        fromPort: port,
+                        toPort: port,
+                        cidrBlocks: settings.allowedCidrs,
+                        description,
+                    })),
+                    ...(settings.adminCidr
+                        ? [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: [settings.adminCidr], description: "SSH from the admin CIDR" }]
+                        : []),
+                ],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "updates, DNS and clients' traffic" }],
+                tags,
+            },
+            { parent: this },
+        );
+
+        // Allocated before the instance so the user-data can carry the address clients dial.
+        const eip = new aws.ec2.Eip(name, { domain: "vpc", tags }, { parent: this });
+
+        this.userData = pulumi.secret(
+            pulumi
+                .all([this.psk, eip.publicIp])
+                .apply(([psk, publicIp]) => userDataBytes(cloudConfig({ settings, psk, publicIp })).toString("base64")),
+        );
+
+        const instance = new aws.ec2.Instance(
+            name,
+            {
+                ami: placement.amiId,
+                instanceType: settings.instanceType,
+                subnetId: placement.subnetId,
+                vpcSecurityGroupIds: [securityGroup.id],
+                keyName: settings.sshKeyName,
+                // Reach the package mirrors on first boot even before the Elastic IP is associated.
+                associatePublicIpAddress: true,
+                userDataBase64: this.userData,
+                // First-boot configuration runs once: a changed user-data needs a new instance to apply.
+                userDataReplaceOnChange: true,
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
+                volumeTags: tags,
+                tags,
+            },
+            { parent: this },
+        );
+
+        const association = new aws.ec2.EipAssociation(name, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
+
+        // The address is only the gateway's once the association exists.
+        this.publicIp = pulumi.all([eip.publicIp, association.id]).apply(([ip]) => ip);
+        this.userNames = settings.users.map((u) => u.name);
+        this.instanceId = instance.id;
+        this.securityGroupId = securityGroup.id;
+        this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames));
+
+        this.registerOutputs({
+            publicIp: this.publicIp,
+            psk: this.psk,
+            userNames: this.userNames,
+            instanceId: this.instanceId,
+            connectionInstructions: this.connectionInstructions,
+        });
+    }
+}

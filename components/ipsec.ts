@@ -1,0 +1,35 @@
+// IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
+import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { parseIpv4 } from "./ipv4";
+
+/** IKE proposals: AES-256/128 with SHA2 or SHA1 over MODP2048; no 3DES, no modp1024. */
+export const IKE_PROPOSALS = "aes256-sha2_256;modp2048,aes128-sha2_256;modp2048,aes256-sha1;modp2048,aes128-sha1;modp2048";
+/** ESP proposals: AES-GCM first, then AES-CBC with SHA2 or SHA1 (Windows and Apple clients). */
+export const ESP_PROPOSALS = "aes_gcm-null,aes256-sha2_256,aes128-sha2_256,aes256-sha1,aes128-sha1";
+
+export const PUBLIC_IP_FILE = "/etc/vpn-gateway/public-ip";
+
+export function ipsec(input: BootInput): BootComponent {
+    const { settings, psk, publicIp } = input;
+    if (publicIp !== undefined && parseIpv4(publicIp) === undefined) {
+        throw new Error(`public IP ${JSON.stringify(publicIp)} is not an IPv4 address`);
+    }
+    const files = [
+        bootFile(
+            "/etc/ipsec.conf",
+            "0644",
+            renderTemplate("ipsec.conf", { poolCidr: settings.clientPool.cidr.text, ike: IKE_PROPOSALS, esp: ESP_PROPOSALS }),
+        ),
+        bootFile("/etc/ipsec.secrets", "0600", renderTemplate("ipsec.secrets", { psk })),
+        bootFile("/usr/local/sbin/vpn-gateway-identity", "0755", renderTemplate("vpn-gateway-identity", { metadataAttempts: 30 })),
+        bootFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", renderTemplate("vpn-gateway-identity.service", {})),
+    ];
+    if (publicIp !== undefined) files.push(bootFile(PUBLIC_IP_FILE, "0644", `${publicIp}\n`));
+    return {
+        // curl asks the metadata service for the public address when the program did not give it.
+        packages: ["libreswan", "curl"],
+        files,
+        commands: [],
+        services: ["vpn-gateway-identity.service", "ipsec.service"],
+    };
+}

@@ -1,0 +1,25 @@
+// L2TP: xl2tpd as the LNS, handing each client a pool address and pppd the CHAP exchange.
+import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+
+/** The server name in chap-secrets and the LNS's own name: they must agree. */
+export const PPP_SERVER_NAME = "l2tpd";
+
+export function l2tp(input: BootInput): BootComponent {
+    const pool = input.settings.clientPool;
+    return {
+        packages: ["xl2tpd"],
+        files: [
+            bootFile(
+                "/etc/xl2tpd/xl2tpd.conf",
+                "0644",
+                renderTemplate("xl2tpd.conf", {
+                    dynamicRanges: pool.dynamicRanges,
+                    gatewayAddress: pool.gatewayAddress,
+                    serverName: PPP_SERVER_NAME,
+                }),
+            ),
+        ],
+        commands: [],
+        services: ["xl2tpd.service"],
+    };
+}

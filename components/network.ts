@@ -1,0 +1,74 @@
+// Where the gateway goes: subnet, VPC and image, looked up before any resource is created.
+import * as aws from "@pulumi/aws";
+import { ConfigError, PROJECT, Settings } from "./settings";
+
+export interface Placement {
+    vpcId: string;
+    subnetId: string;
+    /** Every IPv4 block of the VPC, for the pool overlap check. */
+    vpcCidrs: string[];
+    amiId: string;
+}
+
+/** AMI name patterns and owners of the supported images, per CPU architecture. */
+export const IMAGES = {
+    "ubuntu-24.04": {
+        owner: "099720109477", // Canonical
+        name: (arch: string) => `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch}-server-*`,
+    },
+    "debian-12": {
+        owner: "136693071363", // Debian
+        name: (arch: string) => `debian-12-${arch}-*`,
+    },
+} as const;
+
+async function findSubnet(settings: Settings): Promise<{ vpcId: string; subnetId: string }> {
+    if (settings.subnetId) {
+        const subnet = await aws.ec2.getSubnet({ id: settings.subnetId });
+        if (settings.vpcId && subnet.vpcId !== settings.vpcId) {
+            throw new ConfigError([`${PROJECT}:subnetId: ${settings.subnetId} is in ${subnet.vpcId}, not in ${PROJECT}:vpcId ${settings.vpcId}`]);
+        }
+        return { vpcId: subnet.vpcId, subnetId: subnet.id };
+    }
+    let vpcId: string;
+    try {
+        vpcId = (await aws.ec2.getVpc({ default: true })).id;
+    } catch {
+        throw new ConfigError([`${PROJECT}:vpcId: this region has no default VPC; set ${PROJECT}:vpcId and ${PROJECT}:subnetId (a public subnet)`]);
+    }
+    const subnets = await aws.ec2.getSubnets({
+        filters: [
+            { name: "vpc-id", values: [vpcId] },
+            { name: "default-for-az", values: ["true"] },
+        ],
+    });
+    // Sorted, so the same subnet is chosen on every run.
+    const subnetId = [...subnets.ids].sort()[0];
+    if (!subnetId) throw new ConfigError([`${PROJECT}:subnetId: the default VPC ${vpcId} has no default subnet; set one`]);
+    return { vpcId, subnetId };
+}
+
+async function findAmi(settings: Settings): Promise<string> {
+    if (settings.amiId) return settings.amiId;
+    const type = await aws.ec2.getInstanceType({ instanceType: settings.instanceType });
+    const arch = type.supportedArchitectures.includes("x86_64") ? "x86_64" : "arm64";
+    const image = IMAGES[settings.os];
+    const ami = await aws.ec2.getAmi({
+        mostRecent: true,
+        owners: [image.owner],
+        filters: [
+            { name: "name", values: [image.name(arch === "x86_64" ? "amd64" : "arm64")] },
+            { name: "architecture", values: [arch] },
+            { name: "virtualization-type", values: ["hvm"] },
+        ],
+    });
+    return ami.id;
+}
+
+export async function findPlacement(settings: Settings): Promise<Placement> {
+    const { vpcId, subnetId } = await findSubnet(settings);
+    const vpc = await aws.ec2.getVpc({ id: vpcId });
+    const vpcCidrs = [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.map((a) => a.cidrBlock)])];
+    const amiId = await findAmi(settings);
+    return { vpcId, subnetId, vpcCidrs, amiId };
+}

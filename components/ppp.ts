@@ -1,0 +1,23 @@
+// PPP: pppd's options for L2TP sessions and the users' CHAP secrets.
+import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { PPP_SERVER_NAME } from "./l2tp";
+
+export function ppp(input: BootInput): BootComponent {
+    const { settings } = input;
+    const users = settings.users.map((user) => ({
+        name: user.name,
+        password: user.password,
+        // A single address pins the user (pppd then asks for it); '*' lets xl2tpd's pool decide.
+        address: user.ip ?? "*",
+        serverName: PPP_SERVER_NAME,
+    }));
+    return {
+        packages: ["ppp"],
+        files: [
+            bootFile("/etc/ppp/options.xl2tpd", "0644", renderTemplate("options.xl2tpd", { dnsServers: settings.dnsServers })),
+            bootFile("/etc/ppp/chap-secrets", "0600", renderTemplate("chap-secrets", { users })),
+        ],
+        commands: [],
+        services: [],
+    };
+}

@@ -1,0 +1,407 @@
+// Stack config -> validated, typed settings. Every later stage trusts these values, so each rule
+// here is what keeps a config file on the gateway from meaning something other than intended.
+import { Cidr, PRIVATE_RANGES, contains, formatIpv4, overlaps, parseCidr, parseIpv4, rangesExcluding } from "./ipv4";
+
+export const PROJECT = "vpn-gateway";
+
+export const OS_CHOICES = ["ubuntu-24.04", "debian-12"] as const;
+export type OsChoice = (typeof OS_CHOICES)[number];
+
+export interface VpnUser {
+    name: string;
+    password: string;
+    /** A static address in the client pool, or undefined for one from the dynamic ranges. */
+    ip?: string;
+}
+
+export interface ClientPool {
+    cidr: Cidr;
+    /** The gateway's own PPP address: the pool's first host. */
+    gatewayAddress: string;
+    /** Addresses xl2tpd hands out: every host but the gateway's and the static ones. */
+    dynamicRanges: Array<{ first: string; last: string }>;
+}
+
+export interface Settings {
+    /** Undefined when the stack should generate (and keep) one. */
+    psk?: string;
+    users: VpnUser[];
+    clientPool: ClientPool;
+    dnsServers: string[];
+    instanceType: string;
+    os: OsChoice;
+    amiId?: string;
+    vpcId?: string;
+    subnetId?: string;
+    allowedCidrs: string[];
+    sshKeyName?: string;
+    adminCidr?: string;
+    tags: Record<string, string>;
+}
+
+export const DEFAULTS = {
+    clientPool: "192.168.42.0/24",
+    dnsServers: ["8.8.8.8", "8.8.4.4"],
+    instanceType: "t3.micro",
+    os: "ubuntu-24.04" as OsChoice,
+    allowedCidrs: ["0.0.0.0/0"],
+};
+
+/** Length of a generated PSK, and the bounds of one a user sets. */
+export const GENERATED_PSK_LENGTH = 32;
+export const PSK_MIN_LENGTH = 12;
+export const PSK_MAX_LENGTH = 128;
+export const NAME_MAX_LENGTH = 64;
+export const PASSWORD_MAX_LENGTH = 128;
+/** pppd pushes at most two DNS servers (ms-dns). */
+export const MAX_DNS_SERVERS = 2;
+export const POOL_PREFIX_MIN = 16;
+export const POOL_PREFIX_MAX = 29;
+
+/** Every key the program reads; anything else under vpn-gateway: is a typo and is refused. */
+export const CONFIG_KEYS = [
+    "psk",
+    "users",
+    "clientPool",
+    "dnsServers",
+    "instanceType",
+    "os",
+    "amiId",
+    "vpcId",
+    "subnetId",
+    "allowedCidrs",
+    "sshKeyName",
+    "adminCidr",
+    "tags",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Config as Pulumi hands it over: each value a string (structured values as JSON), keyed by the short name. */
+export type RawConfig = Partial<Record<string, string>>;
+
+/** Every problem found in a stack config, each naming its key and what is allowed. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const key = (name: string) => `${PROJECT}:${name}`;
+
+/** Characters that change the meaning of a chap-secrets or ipsec.secrets line, or that clients mistype. */
+function secretProblem(value: string): string | undefined {
+    for (const ch of value) {
+        const code = ch.codePointAt(0)!;
+        if (code > 0x7e) return `non-ASCII character ${JSON.stringify(ch)}`;
+        if (code < 0x20 || code === 0x7f) return `control character (code ${code}), e.g. a newline or tab`;
+        if (ch === " ") return "whitespace";
+        if (ch === '"' || ch === "'") return "quote characters";
+        if (ch === "\\") return "backslash";
+    }
+    return undefined;
+}
+
+const CHAP_WORD_RULE = `printable ASCII without whitespace, quotes, backslash, '#' or '*'`;
+
+/** chap-secrets is parsed in words: '#' starts a comment, '*' is a wildcard. */
+function chapWordProblem(value: string): string | undefined {
+    const basic = secretProblem(value);
+    if (basic) return basic;
+    if (value.includes("#")) return "'#' (starts a comment in chap-secrets)";
+    if (value.includes("*")) return "'*' (a wildcard in chap-secrets)";
+    return undefined;
+}
+
+class Collector {
+    problems: string[] = [];
+    add(problem: string) {
+        this.problems.push(problem);
+    }
+}
+
+function parseStructured(raw: RawConfig, name: ConfigKey, c: Collector): unknown {
+    const text = raw[name];
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        // A plain string where a list or map was expected.
+        return text;
+    }
+}
+
+function optionalString(raw: RawConfig, name: ConfigKey, c: Collector, pattern: RegExp, allowed: string): string | undefined {
+    const value = raw[name];
+    if (value === undefined || value === "") return undefined;
+    if (!pattern.test(value)) {
+        c.add(`${key(name)}: ${JSON.stringify(value)} is not valid; expected ${allowed}`);
+        return undefined;
+    }
+    return value;
+}
+
+function cidrList(value: unknown, name: ConfigKey, c: Collector, fallback: string[]): string[] {
+    if (value === undefined) return fallback;
+    if (!Array.isArray(value) || value.length === 0) {
+        c.add(`${key(name)}: expected a non-empty list of IPv4 CIDR blocks like ["203.0.113.0/24"]`);
+        return fallback;
+    }
+    const out: string[] = [];
+    value.forEach((item, i) => {
+        if (typeof item !== "string") {
+            c.add(`${key(name)}[${i}]: expected a CIDR string, got ${JSON.stringify(item)}`);
+            return;
+        }
+        const parsed = parseCidr(item);
+        if ("error" in parsed) c.add(`${key(name)}[${i}]: ${parsed.error}`);
+        else out.push(parsed.cidr.text);
+    });
+    return out;
+}
+
+function validatePsk(raw: RawConfig, c: Collector): string | undefined {
+    const psk = raw.psk;
+    if (psk === undefined) return undefined;
+    const problem = secretProblem(psk);
+    if (problem) {
+        c.add(`${key("psk")}: contains ${problem}; allowed: printable ASCII without whitespace, quotes or backslash`);
+    } else if (psk.length < PSK_MIN_LENGTH || psk.length > PSK_MAX_LENGTH) {
+        c.add(
+            `${key("psk")}: is ${psk.length} characters; allowed: ${PSK_MIN_LENGTH} to ${PSK_MAX_LENGTH} ` +
+                `(unset it to have a ${GENERATED_PSK_LENGTH}-character one generated)`,
+        );
+    }
+    return psk;
+}
+
+function validatePool(raw: RawConfig, c: Collector): Cidr | undefined {
+    const text = raw.clientPool ?? DEFAULTS.clientPool;
+    const parsed = parseCidr(text);
+    if ("error" in parsed) {
+        c.add(`${key("clientPool")}: ${parsed.error}`);
+        return undefined;
+    }
+    const pool = parsed.cidr;
+    if (pool.prefix < POOL_PREFIX_MIN || pool.prefix > POOL_PREFIX_MAX) {
+        c.add(`${key("clientPool")}: "${text}" is a /${pool.prefix}; allowed: /${POOL_PREFIX_MIN} to /${POOL_PREFIX_MAX}`);
+        return undefined;
+    }
+    if (!PRIVATE_RANGES.some((range) => contains(range, pool.network) && contains(range, pool.last))) {
+        c.add(`${key("clientPool")}: "${text}" is not private; allowed: inside ${PRIVATE_RANGES.map((r) => r.text).join(", ")}`);
+        return undefined;
+    }
+    return pool;
+}
+
+function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): VpnUser[] {
+    const value = parseStructured(raw, "users", c);
+    const shape = `a list of {name, password, ip?}`;
+    if (value === undefined) {
+        c.add(`${key("users")}: no users; set at least one with ` +
+            `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`);
+        return [];
+    }
+    if (!Array.isArray(value) || value.length === 0) {
+        c.add(`${key("users")}: expected ${shape} with at least one user`);
+        return [];
+    }
+    const users: VpnUser[] = [];
+    const names = new Map<string, number>();
+    const ips = new Map<string, number>();
+    value.forEach((item, i) => {
+        const at = `${key("users")}[${i}]`;
+        if (item === null || typeof item !== "object" || Array.isArray(item)) {
+            c.add(`${at}: expected {name, password, ip?}, got ${JSON.stringify(item)}`);
+            return;
+        }
+        const record = item as Record<string, unknown>;
+        for (const field of Object.keys(record)) {
+            if (!["name", "password", "ip"].includes(field)) c.add(`${at}.${field}: unknown field; allowed: name, password, ip`);
+        }
+        const { name, password, ip } = record;
+        let ok = true;
+        if (typeof name !== "string" || name === "") {
+            c.add(`${at}.name: required, a non-empty string`);
+            ok = false;
+        } else {
+            const problem = chapWordProblem(name);
+            if (problem) {
+                c.add(`${at}.name: contains ${problem}; allowed: ${CHAP_WORD_RULE}`);
+                ok = false;
+            } else if (name.length > NAME_MAX_LENGTH) {
+                c.add(`${at}.name: longer than ${NAME_MAX_LENGTH} characters`);
+                ok = false;
+            } else if (names.has(name)) {
+                c.add(`${at}.name: "${name}" is also users[${names.get(name)}]; names must be unique`);
+                ok = false;
+            } else {
+                names.set(name, i);
+            }
+        }
+        if (typeof password !== "string" || password === "") {
+            c.add(`${at}.password: required, a non-empty string (set it with --secret)`);
+            ok = false;
+        } else {
+            // Never echo a password back: say only what is wrong with it.
+            const problem = chapWordProblem(password);
+            if (problem) {
+                c.add(`${at}.password: contains ${problem}; allowed: ${CHAP_WORD_RULE}`);
+                ok = false;
+            } else if (password.startsWith("@")) {
+                c.add(`${at}.password: starts with '@', which pppd reads as a file name; allowed: any other first character`);
+                ok = false;
+            } else if (password.length > PASSWORD_MAX_LENGTH) {
+                c.add(`${at}.password: longer than ${PASSWORD_MAX_LENGTH} characters`);
+                ok = false;
+            }
+        }
+        let staticIp: string | undefined;
+        if (ip !== undefined && ip !== null && ip !== "") {
+            const address = typeof ip === "string" ? parseIpv4(ip) : undefined;
+            if (address === undefined) {
+                c.add(`${at}.ip: ${JSON.stringify(ip)} is not an IPv4 address`);
+                ok = false;
+            } else if (pool) {
+                if (!contains(pool, address) || address === pool.network || address === pool.last) {
+                    c.add(`${at}.ip: ${ip} is not a host address of the client pool ${pool.text}`);
+                    ok = false;
+                } else if (address === pool.network + 1) {
+                    c.add(`${at}.ip: ${ip} is the gateway's own PPP address; use another address of ${pool.text}`);
+                    ok = false;
+                } else if (ips.has(ip as string)) {
+                    c.add(`${at}.ip: ${ip} is also users[${ips.get(ip as string)}]'s address; static addresses must be unique`);
+                    ok = false;
+                }
+            }
+            if (ok) {
+                staticIp = ip as string;
+                ips.set(staticIp, i);
+            }
+        }
+        if (ok) users.push({ name: name as string, password: password as string, ...(staticIp ? { ip: staticIp } : {}) });
+    });
+    return users;
+}
+
+function buildPool(pool: Cidr, users: VpnUser[], c: Collector): ClientPool | undefined {
+    const gateway = pool.network + 1;
+    const statics = users.filter((u) => u.ip).map((u) => parseIpv4(u.ip!)!);
+    const ranges = rangesExcluding(gateway + 1, pool.last - 1, statics);
+    const dynamicUsers = users.filter((u) => !u.ip).length;
+    if (dynamicUsers > 0 && ranges.length === 0) {
+        c.add(`${key("clientPool")}: ${pool.text} has no addresses left for users without a static ip; use a larger pool`);
+        return undefined;
+    }
+    return {
+        cidr: pool,
+        gatewayAddress: formatIpv4(gateway),
+        dynamicRanges: ranges.map(([first, last]) => ({ first: formatIpv4(first), last: formatIpv4(last) })),
+    };
+}
+
+function validateDns(raw: RawConfig, c: Collector): string[] {
+    const value = parseStructured(raw, "dnsServers", c);
+    if (value === undefined) return DEFAULTS.dnsServers;
+    const list = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DNS_SERVERS) {
+        c.add(`${key("dnsServers")}: expected a list of 1 to ${MAX_DNS_SERVERS} IPv4 addresses`);
+        return DEFAULTS.dnsServers;
+    }
+    list.forEach((item, i) => {
+        if (typeof item !== "string" || parseIpv4(item) === undefined) {
+            c.add(`${key("dnsServers")}[${i}]: ${JSON.stringify(item)} is not an IPv4 address`);
+        }
+    });
+    return list as string[];
+}
+
+function validateTags(raw: RawConfig, c: Collector): Record<string, string> {
+    const value = parseStructured(raw, "tags", c);
+    if (value === undefined) return {};
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        c.add(`${key("tags")}: expected a map of tag names to strings`);
+        return {};
+    }
+    const tags: Record<string, string> = {};
+    for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+        // AWS limits: key 1-128 characters, value up to 256, and the aws: prefix is reserved.
+        if (name.length === 0 || name.length > 128 || name.toLowerCase().startsWith("aws:")) {
+            c.add(`${key("tags")}: tag name ${JSON.stringify(name)} must be 1-128 characters and not start with "aws:"`);
+        } else if (typeof v !== "string" || v.length > 256) {
+            c.add(`${key("tags")}.${name}: expected a string of at most 256 characters`);
+        } else {
+            tags[name] = v;
+        }
+    }
+    return tags;
+}
+
+/**
+ * Validates the whole stack config and returns typed settings, or throws one ConfigError listing
+ * every problem. Pure: the caller hands over the raw values, so this runs before any resource exists.
+ */
+export function parseSettings(raw: RawConfig): Settings {
+    const c = new Collector();
+    for (const name of Object.keys(raw)) {
+        if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
+            c.add(`${key(name)}: unknown setting; known settings: ${CONFIG_KEYS.join(", ")}`);
+        }
+    }
+    const psk = validatePsk(raw, c);
+    const poolCidr = validatePool(raw, c);
+    const users = validateUsers(raw, poolCidr, c);
+    const clientPool = poolCidr && c.problems.length === 0 ? buildPool(poolCidr, users, c) : undefined;
+    const dnsServers = validateDns(raw, c);
+
+    const os = (raw.os ?? DEFAULTS.os) as OsChoice;
+    if (!OS_CHOICES.includes(os)) c.add(`${key("os")}: ${JSON.stringify(raw.os)} is not supported; allowed: ${OS_CHOICES.join(", ")}`);
+    const instanceType =
+        optionalString(raw, "instanceType", c, /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type like t3.micro") ??
+        DEFAULTS.instanceType;
+    const amiId = optionalString(raw, "amiId", c, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
+    const vpcId = optionalString(raw, "vpcId", c, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
+    const subnetId = optionalString(raw, "subnetId", c, /^subnet-[0-9a-f]{8,17}$/, "a subnet id like subnet-0123456789abcdef0");
+    if (vpcId && !subnetId) {
+        c.add(`${key("subnetId")}: required when ${key("vpcId")} is set: name a public subnet of ${vpcId}`);
+    }
+    const allowedCidrs = cidrList(parseStructured(raw, "allowedCidrs", c), "allowedCidrs", c, DEFAULTS.allowedCidrs);
+    const sshKeyName = optionalString(raw, "sshKeyName", c, /^[\x20-\x7e]{1,255}$/, "the name of an EC2 key pair");
+    let adminCidr: string | undefined;
+    if (raw.adminCidr !== undefined && raw.adminCidr !== "") {
+        const parsed = parseCidr(raw.adminCidr);
+        if ("error" in parsed) c.add(`${key("adminCidr")}: ${parsed.error}`);
+        else adminCidr = parsed.cidr.text;
+        if (!sshKeyName) c.add(`${key("adminCidr")}: opens SSH, which needs ${key("sshKeyName")} too`);
+    }
+    const tags = validateTags(raw, c);
+
+    if (c.problems.length > 0 || !clientPool) throw new ConfigError(c.problems);
+    return {
+        ...(psk !== undefined ? { psk } : {}),
+        users,
+        clientPool,
+        dnsServers,
+        instanceType,
+        os,
+        ...(amiId ? { amiId } : {}),
+        ...(vpcId ? { vpcId } : {}),
+        ...(subnetId ? { subnetId } : {}),
+        allowedCidrs,
+        ...(sshKeyName ? { sshKeyName } : {}),
+        ...(adminCidr ? { adminCidr } : {}),
+        tags,
+    };
+}
+
+/** Checks the client pool against the VPC's blocks, once they are known (after the VPC lookup). */
+export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[]): void {
+    const problems: string[] = [];
+    for (const text of vpcCidrs) {
+        const parsed = parseCidr(text);
+        if ("cidr" in parsed && overlaps(pool.cidr, parsed.cidr)) {
+            problems.push(`${key("clientPool")}: ${pool.cidr.text} overlaps the VPC's ${text}; choose a pool outside it`);
+        }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+}
