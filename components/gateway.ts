@@ -30,7 +30,10 @@ export class VpnGateway extends pulumi.ComponentResource {
         this.psk =
             settings.psk !== undefined
                 ? pulumi.secret(settings.psk)
-                : new random.RandomPassword(`${name}-psk`, { length: GENERATED_PSK_LENGTH, special: false }, { parent: this }).result;
+                : pulumi.secret(
+                      // Letters and digits only: typed on phones, and safe in every client's PSK field.
+                      new random.RandomPassword(`${name}-psk`, { length: GENERATED_PSK_LENGTH, special: false }, { parent: this }).result,
+                  );
 
         const vpnPorts = [
             { port: 500, description: "IKE" },

@@ -120,7 +120,7 @@ class Collector {
     }
 }
 
-function parseStructured(raw: RawConfig, name: ConfigKey, c: Collector): unknown {
+function parseStructured(raw: RawConfig, name: ConfigKey): unknown {
     const text = raw[name];
     if (text === undefined) return undefined;
     try {
@@ -162,7 +162,7 @@ function cidrList(value: unknown, name: ConfigKey, c: Collector, fallback: strin
 
 function validatePsk(raw: RawConfig, c: Collector): string | undefined {
     const psk = raw.psk;
-    if (psk === undefined) return undefined;
+    if (psk === undefined || psk === "") return undefined;
     const problem = secretProblem(psk);
     if (problem) {
         c.add(`${key("psk")}: contains ${problem}; allowed: printable ASCII without whitespace, quotes or backslash`);
@@ -195,7 +195,7 @@ function validatePool(raw: RawConfig, c: Collector): Cidr | undefined {
 }
 
 function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): VpnUser[] {
-    const value = parseStructured(raw, "users", c);
+    const value = parseStructured(raw, "users");
     const shape = `a list of {name, password, ip?}`;
     if (value === undefined) {
         c.add(`${key("users")}: no users; set at least one with ` +
@@ -221,7 +221,16 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
         }
         const { name, password, ip } = record;
         let ok = true;
-        if (typeof name !== "string" || name === "") {
+        // `pulumi config set --path` stores digits-only and true/false values as numbers and booleans.
+        for (const [field, v] of [["name", name], ["password", password]] as const) {
+            if (typeof v === "number" || typeof v === "boolean") {
+                c.add(`${at}.${field}: is a ${typeof v}, not a string; set it with --type string (pulumi config set --type string --path '${at.slice(PROJECT.length + 1)}.${field}' ...)`);
+                ok = false;
+            }
+        }
+        if (typeof name === "number" || typeof name === "boolean") {
+            // reported above
+        } else if (typeof name !== "string" || name === "") {
             c.add(`${at}.name: required, a non-empty string`);
             ok = false;
         } else {
@@ -239,7 +248,9 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
                 names.set(name, i);
             }
         }
-        if (typeof password !== "string" || password === "") {
+        if (typeof password === "number" || typeof password === "boolean") {
+            // reported above
+        } else if (typeof password !== "string" || password === "") {
             c.add(`${at}.password: required, a non-empty string (set it with --secret)`);
             ok = false;
         } else {
@@ -301,7 +312,7 @@ function buildPool(pool: Cidr, users: VpnUser[], c: Collector): ClientPool | und
 }
 
 function validateDns(raw: RawConfig, c: Collector): string[] {
-    const value = parseStructured(raw, "dnsServers", c);
+    const value = parseStructured(raw, "dnsServers");
     if (value === undefined) return DEFAULTS.dnsServers;
     const list = typeof value === "string" ? [value] : value;
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_DNS_SERVERS) {
@@ -317,7 +328,7 @@ function validateDns(raw: RawConfig, c: Collector): string[] {
 }
 
 function validateTags(raw: RawConfig, c: Collector): Record<string, string> {
-    const value = parseStructured(raw, "tags", c);
+    const value = parseStructured(raw, "tags");
     if (value === undefined) return {};
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
         c.add(`${key("tags")}: expected a map of tag names to strings`);
@@ -365,7 +376,7 @@ export function parseSettings(raw: RawConfig): Settings {
     if (vpcId && !subnetId) {
         c.add(`${key("subnetId")}: required when ${key("vpcId")} is set: name a public subnet of ${vpcId}`);
     }
-    const allowedCidrs = cidrList(parseStructured(raw, "allowedCidrs", c), "allowedCidrs", c, DEFAULTS.allowedCidrs);
+    const allowedCidrs = cidrList(parseStructured(raw, "allowedCidrs"), "allowedCidrs", c, DEFAULTS.allowedCidrs);
     const sshKeyName = optionalString(raw, "sshKeyName", c, /^[\x20-\x7e]{1,255}$/, "the name of an EC2 key pair");
     let adminCidr: string | undefined;
     if (raw.adminCidr !== undefined && raw.adminCidr !== "") {

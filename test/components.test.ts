@@ -1,0 +1,204 @@
+import { expect } from "chai";
+import { BootComponent, BootFile } from "../components/bootFile";
+import { firewall } from "../components/firewall";
+import { ESP_PROPOSALS, IKE_PROPOSALS, PUBLIC_IP_FILE, ipsec } from "../components/ipsec";
+import { KERNEL_MODULES, kernel } from "../components/kernel";
+import { l2tp } from "../components/l2tp";
+import { ppp } from "../components/ppp";
+import { sysctl } from "../components/sysctl";
+import { PSK, bootInput } from "./helpers";
+import { matchSnapshot } from "./snapshot";
+
+function file(component: BootComponent, path: string): BootFile {
+    const found = component.files.find((f) => f.path === path);
+    if (!found) expect.fail(`no ${path} among ${component.files.map((f) => f.path).join(", ")}`);
+    return found;
+}
+
+/** The significant lines of a config file: no comments, no blank lines, whitespace trimmed. */
+function lines(content: string, comment = "#"): string[] {
+    return content
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith(comment));
+}
+
+function snapshot(name: string, component: BootComponent) {
+    const text = component.files.map((f) => `=== ${f.path} (${f.owner} ${f.permissions})\n${f.content}`).join("\n");
+    matchSnapshot(`${name}.txt`, `${text}\n=== packages: ${component.packages.join(" ")}\n=== commands: ${JSON.stringify(component.commands)}\n=== services: ${component.services.join(" ")}\n`);
+}
+
+describe("first-boot components", () => {
+    describe("ipsec", () => {
+        const component = ipsec(bootInput());
+        const conf = lines(file(component, "/etc/ipsec.conf").content);
+
+        it("matches its snapshot", () => snapshot("ipsec", component));
+        it("accepts IKEv1 explicitly and allows shared client identities", () => {
+            expect(conf).to.include("ikev1-policy=accept");
+            expect(conf).to.include("uniqueids=no");
+            expect(conf).to.include("virtual-private=%v4:10.0.0.0/8,%v4:172.16.0.0/12,%v4:192.168.0.0/16,%v4:100.64.0.0/10,%v4:!192.168.42.0/24");
+        });
+        it("answers L2TP in IKEv1 PSK transport mode with NAT-T and DPD", () => {
+            for (const line of [
+                "conn l2tp-psk",
+                "auto=add",
+                "authby=secret",
+                "type=transport",
+                "ikev2=no",
+                "encapsulation=yes",
+                "leftprotoport=17/1701",
+                "rightprotoport=17/%any",
+                "left=%defaultroute",
+                "right=%any",
+                "dpdaction=clear",
+                "dpddelay=30",
+                "also=vpn-gateway-identity",
+                "include /etc/ipsec.d/vpn-gateway-identity.conf",
+            ]) {
+                expect(conf, line).to.include(line);
+            }
+        });
+        it("offers only current ciphers: AES with SHA2/SHA1 over MODP2048, AES-GCM first", () => {
+            expect(conf).to.include(`ike=${IKE_PROPOSALS}`);
+            expect(conf).to.include(`phase2alg=${ESP_PROPOSALS}`);
+            for (const proposal of IKE_PROPOSALS.split(",")) expect(proposal).to.match(/^aes(128|256)-sha(1|2_256);modp2048$/);
+            expect(ESP_PROPOSALS.split(",")[0]).to.equal("aes_gcm-null");
+            expect(`${IKE_PROPOSALS},${ESP_PROPOSALS}`).not.to.match(/3des|modp1024|md5/);
+        });
+        it("writes the PSK quoted, to a file only root can read", () => {
+            const secrets = file(component, "/etc/ipsec.secrets");
+            expect(secrets.permissions).to.equal("0600");
+            expect(lines(secrets.content)).to.deep.equal([`%any %any : PSK "${PSK}"`]);
+        });
+        it("hands the Elastic IP to the gateway when the program knows it", () => {
+            expect(file(component, PUBLIC_IP_FILE).content).to.equal("203.0.113.10\n");
+            expect(component.services).to.deep.equal(["vpn-gateway-identity.service", "ipsec.service"]);
+        });
+        it("falls back to IMDSv2 at boot when it does not", () => {
+            const withoutIp = ipsec(bootInput({}, null));
+            expect(withoutIp.files.map((f) => f.path)).not.to.include(PUBLIC_IP_FILE);
+            const script = file(withoutIp, "/usr/local/sbin/vpn-gateway-identity").content;
+            expect(script).to.contain(`-X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/api/token"`);
+            expect(script).to.contain(`-H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/public-ipv4"`);
+            expect(script).to.contain("leftid=%s");
+            expect(file(withoutIp, "/usr/local/sbin/vpn-gateway-identity").permissions).to.equal("0755");
+        });
+        it("refuses a public IP that is not an address", () => {
+            expect(() => ipsec(bootInput({}, "203.0.113.10\nleftid=x"))).to.throw(/not an IPv4 address/);
+        });
+    });
+
+    describe("l2tp", () => {
+        const component = l2tp(bootInput());
+        const conf = lines(file(component, "/etc/xl2tpd/xl2tpd.conf").content, ";");
+        it("matches its snapshot", () => snapshot("l2tp", component));
+        it("is an LNS that requires CHAP and refuses PAP", () => {
+            for (const line of ["[lns default]", "require chap = yes", "refuse pap = yes", "require authentication = yes", "length bit = yes", "name = l2tpd", "pppoptfile = /etc/ppp/options.xl2tpd"]) {
+                expect(conf, line).to.include(line);
+            }
+        });
+        it("hands out the pool but the gateway's and the static addresses", () => {
+            expect(conf).to.include("local ip = 192.168.42.1");
+            expect(conf.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 192.168.42.2-192.168.42.4", "ip range = 192.168.42.6-192.168.42.254"]);
+        });
+        it("follows a custom pool", () => {
+            const custom = lines(file(l2tp(bootInput({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content, ";");
+            expect(custom).to.include("local ip = 10.99.0.1");
+            expect(custom).to.include("ip range = 10.99.0.2-10.99.0.14");
+        });
+    });
+
+    describe("ppp", () => {
+        const component = ppp(bootInput());
+        const options = lines(file(component, "/etc/ppp/options.xl2tpd").content);
+        it("matches its snapshot", () => snapshot("ppp", component));
+        it("accepts MS-CHAPv2, refuses PAP, keeps MTU/MRU at 1280, pushes DNS and echoes LCP", () => {
+            for (const line of ["require-mschap-v2", "refuse-pap", "auth", "mtu 1280", "mru 1280", "proxyarp", "lcp-echo-interval 30", "lcp-echo-failure 4", "ms-dns 8.8.8.8", "ms-dns 8.8.4.4"]) {
+                expect(options, line).to.include(line);
+            }
+        });
+        it("pushes the configured DNS servers", () => {
+            const custom = lines(file(ppp(bootInput({ dnsServers: ["1.1.1.1"] })), "/etc/ppp/options.xl2tpd").content);
+            expect(custom.filter((l) => l.startsWith("ms-dns"))).to.deep.equal(["ms-dns 1.1.1.1"]);
+        });
+        it("writes one quoted chap-secrets line per user, pinning static addresses, readable by root only", () => {
+            const secrets = file(component, "/etc/ppp/chap-secrets");
+            expect(secrets.permissions).to.equal("0600");
+            expect(lines(secrets.content).map((l) => l.split(/\s+/))).to.deep.equal([
+                ['"alice"', "l2tpd", '"alice-Passw0rd!"', "*"],
+                ['"bob"', "l2tpd", '"bob-s3cret-pass"', "192.168.42.5"],
+            ]);
+        });
+    });
+
+    describe("sysctl", () => {
+        const component = sysctl();
+        const conf = lines(file(component, "/etc/sysctl.d/60-vpn-gateway.conf").content);
+        it("matches its snapshot", () => snapshot("sysctl", component));
+        it("forwards, ignores and sends no redirects, and disables reverse-path filtering", () => {
+            for (const line of [
+                "net.ipv4.ip_forward = 1",
+                "net.ipv4.conf.all.accept_redirects = 0",
+                "net.ipv4.conf.all.send_redirects = 0",
+                "net.ipv4.conf.default.send_redirects = 0",
+                "net.ipv4.conf.all.rp_filter = 0",
+            ]) {
+                expect(conf, line).to.include(line);
+            }
+            expect(component.commands).to.deep.equal([["sysctl", "--load", "/etc/sysctl.d/60-vpn-gateway.conf"]]);
+        });
+    });
+
+    describe("kernel", () => {
+        const component = kernel();
+        it("matches its snapshot", () => snapshot("kernel", component));
+        it("loads the PPP, L2TP and ESP modules at boot and fails first boot without them", () => {
+            expect(lines(file(component, "/etc/modules-load.d/vpn-gateway.conf").content)).to.deep.equal(KERNEL_MODULES);
+            for (const m of ["ppp_generic", "l2tp_ppp", "esp4"]) expect(KERNEL_MODULES).to.include(m);
+            const check = file(component, "/usr/local/sbin/vpn-gateway-check-kernel");
+            expect(check.content).to.contain(`for module in ${KERNEL_MODULES.join(" ")} ; do`);
+            expect(check.content).to.match(/exit 1/);
+            expect(component.commands).to.deep.equal([["/usr/local/sbin/vpn-gateway-check-kernel"]]);
+        });
+    });
+
+    describe("firewall", () => {
+        const component = firewall(bootInput());
+        const script = file(component, "/usr/local/sbin/vpn-gateway-firewall").content;
+        it("matches its snapshot", () => snapshot("firewall", component));
+        it("finds the public interface at boot instead of assuming eth0", () => {
+            expect(script).to.contain("ip -4 route show default");
+            expect(lines(script).join("\n")).not.to.match(/\beth0\b|\bens5\b/);
+        });
+        it("masquerades the pool on the public interface", () => {
+            expect(script).to.contain("-A POSTROUTING -s 192.168.42.0/24 -o ${iface} -j MASQUERADE");
+        });
+        it("accepts IKE/NAT-T and L2TP only inside IPsec", () => {
+            expect(script).to.contain("-A INPUT -p udp -m multiport --dports 500,4500 -j ACCEPT");
+            const accept = script.indexOf("-A INPUT -p udp --dport 1701 -m policy --dir in --pol ipsec -j ACCEPT");
+            const drop = script.indexOf("-A INPUT -p udp --dport 1701 -j DROP");
+            expect(accept).to.be.greaterThan(-1);
+            expect(drop).to.be.greaterThan(accept);
+        });
+        it("denies by default and forwards only the pool", () => {
+            expect(script).to.contain(":INPUT DROP");
+            expect(script).to.contain(":FORWARD DROP");
+            expect(script).to.contain("-A FORWARD -i ppp+ -s 192.168.42.0/24 -o ${iface} -j ACCEPT");
+            expect(script).to.contain("-A FORWARD -i ppp+ -d 169.254.0.0/16 -j DROP");
+            expect(script).to.contain("TCPMSS --clamp-mss-to-pmtu");
+        });
+        it("opens SSH only from the admin CIDR, when asked", () => {
+            expect(script).not.to.contain("--dport 22");
+            const withSsh = file(firewall(bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me" })), "/usr/local/sbin/vpn-gateway-firewall").content;
+            expect(withSsh).to.contain("-A INPUT -p tcp --dport 22 -s 198.51.100.7/32 -j ACCEPT");
+        });
+        it("persists through its own unit, ordered before the VPN daemons", () => {
+            const unit = file(component, "/etc/systemd/system/vpn-gateway-firewall.service").content;
+            expect(unit).to.contain("Before=ipsec.service xl2tpd.service");
+            expect(unit).to.contain("ExecStart=/usr/local/sbin/vpn-gateway-firewall");
+            expect(unit).to.contain("WantedBy=multi-user.target");
+            expect(component.services).to.deep.equal(["vpn-gateway-firewall.service"]);
+        });
+    });
+});

@@ -1,0 +1,265 @@
+// The AWS side under Pulumi's mock runtime: no cloud, no CLI, the program's real resource graph.
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import * as zlib from "zlib";
+import { parse } from "yaml";
+import { rawConfig, USERS, PSK } from "./helpers";
+
+interface Created {
+    type: string;
+    name: string;
+    inputs: any;
+}
+
+const created: Created[] = [];
+const calls: Array<{ token: string; inputs: any }> = [];
+let vpcCidr = "172.31.0.0/16";
+let defaultVpcExists = true;
+
+pulumi.runtime.setMocks(
+    {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            created.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const state: any = { ...args.inputs };
+            if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
+            if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
+            if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "203.0.113.10";
+            return { id: `${args.name}-id`, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            calls.push({ token: args.token, inputs: args.inputs });
+            switch (args.token) {
+                case "aws:ec2/getVpc:getVpc":
+                    if (args.inputs.default && !defaultVpcExists) throw new Error("no matching EC2 VPC found");
+                    return { id: "vpc-0default", cidrBlock: vpcCidr, cidrBlockAssociations: [{ cidrBlock: vpcCidr }] };
+                case "aws:ec2/getSubnets:getSubnets":
+                    return { ids: ["subnet-0bbb", "subnet-0aaa"] };
+                case "aws:ec2/getSubnet:getSubnet":
+                    return { id: args.inputs.id, vpcId: "vpc-0other" };
+                case "aws:ec2/getInstanceType:getInstanceType":
+                    return { supportedArchitectures: args.inputs.instanceType.startsWith("t4g") ? ["arm64"] : ["i386", "x86_64"] };
+                case "aws:ec2/getAmi:getAmi":
+                    return { id: "ami-0123456789abcdef0" };
+                default:
+                    return {};
+            }
+        },
+    },
+    "vpn-gateway",
+    "test",
+    false,
+);
+
+// Imported after the mocks are set, as the runtime requires.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { deploy } = require("../components/deploy") as typeof import("../components/deploy");
+
+function value<T>(output: pulumi.Output<T> | T): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+async function run(overrides: Record<string, unknown> = {}) {
+    created.length = 0;
+    calls.length = 0;
+    const outputs = await deploy(rawConfig(overrides), "test");
+    // Let every registration reach the mock monitor.
+    await value(outputs.connectionInstructions);
+    await value(outputs.instanceId);
+    return outputs;
+}
+
+const of = (type: string) => created.filter((c) => c.type === type);
+const one = (type: string) => {
+    const found = of(type);
+    expect(found, type).to.have.length(1);
+    return found[0];
+};
+
+/** Pulumi's marker on a secret value as the mock monitor receives it. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function secretValue(input: any): any {
+    expect(input, "a secret input").to.be.an("object");
+    expect(input["4dabf18193072939515e22adb298388d"], "secret marker").to.equal(SECRET_SIG);
+    return input.value;
+}
+
+function userDataDocument(instance: Created): string {
+    const bytes = Buffer.from(secretValue(instance.inputs.userDataBase64), "base64");
+    return (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+describe("AWS resources (mock runtime)", () => {
+    beforeEach(() => {
+        vpcCidr = "172.31.0.0/16";
+        defaultVpcExists = true;
+    });
+
+    it("opens UDP 500, 4500 and 1701 from the allowed CIDRs and nothing else", async () => {
+        await run({ allowedCidrs: ["198.51.100.0/24", "203.0.113.0/24"] });
+        const sg = one("aws:ec2/securityGroup:SecurityGroup");
+        const rules = sg.inputs.ingress.map((r: any) => `${r.protocol}/${r.fromPort}-${r.toPort} ${r.cidrBlocks.join(",")}`);
+        expect(rules).to.have.members([
+            "udp/500-500 198.51.100.0/24,203.0.113.0/24",
+            "udp/4500-4500 198.51.100.0/24,203.0.113.0/24",
+            "udp/1701-1701 198.51.100.0/24,203.0.113.0/24",
+        ]);
+        expect(sg.inputs.vpcId).to.equal("vpc-0default");
+    });
+
+    it("defaults the VPN ports to anywhere and keeps SSH closed", async () => {
+        await run();
+        const sg = one("aws:ec2/securityGroup:SecurityGroup");
+        expect(sg.inputs.ingress.every((r: any) => r.cidrBlocks.join() === "0.0.0.0/0")).to.equal(true);
+        expect(sg.inputs.ingress.some((r: any) => r.fromPort === 22)).to.equal(false);
+        expect(one("aws:ec2/instance:Instance").inputs.keyName).to.equal(undefined);
+    });
+
+    it("opens SSH from the admin CIDR only when asked, with the key", async () => {
+        await run({ adminCidr: "198.51.100.7/32", sshKeyName: "ops" });
+        const ssh = one("aws:ec2/securityGroup:SecurityGroup").inputs.ingress.filter((r: any) => r.fromPort === 22);
+        expect(ssh).to.have.length(1);
+        expect(ssh[0]).to.include({ protocol: "tcp", toPort: 22 });
+        expect(ssh[0].cidrBlocks).to.deep.equal(["198.51.100.7/32"]);
+        expect(one("aws:ec2/instance:Instance").inputs.keyName).to.equal("ops");
+    });
+
+    it("requires IMDSv2 with a hop limit of 1 and encrypts the root volume", async () => {
+        await run();
+        const instance = one("aws:ec2/instance:Instance").inputs;
+        expect(instance.metadataOptions).to.include({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 });
+        expect(instance.rootBlockDevice).to.include({ encrypted: true });
+        expect(instance.instanceType).to.equal("t3.micro");
+        expect(instance.ami).to.equal("ami-0123456789abcdef0");
+        expect(instance.subnetId).to.equal("subnet-0aaa");
+    });
+
+    it("replaces the instance when its user-data changes", async () => {
+        await run();
+        expect(one("aws:ec2/instance:Instance").inputs.userDataReplaceOnChange).to.equal(true);
+    });
+
+    it("associates an Elastic IP with the instance and hands its address to the user-data", async () => {
+        const outputs = await run();
+        const eip = one("aws:ec2/eip:Eip");
+        expect(eip.inputs.domain).to.equal("vpc");
+        const association = one("aws:ec2/eipAssociation:EipAssociation");
+        expect(association.inputs).to.include({ allocationId: "eipalloc-123", instanceId: `vpn-gateway-test-id` });
+        expect(await value(outputs.publicIp)).to.equal("203.0.113.10");
+        const files = (parse(userDataDocument(one("aws:ec2/instance:Instance"))) as any).write_files;
+        expect(files.find((f: any) => f.path === "/etc/vpn-gateway/public-ip").content).to.equal("203.0.113.10\n");
+    });
+
+    it("gives the instance the rendered cloud-config with the configured PSK and users", async () => {
+        await run();
+        const document = userDataDocument(one("aws:ec2/instance:Instance"));
+        expect(document.startsWith("#cloud-config\n")).to.equal(true);
+        const files = (parse(document) as any).write_files;
+        expect(files.find((f: any) => f.path === "/etc/ipsec.secrets").content).to.contain(`PSK "${PSK}"`);
+        expect(files.find((f: any) => f.path === "/etc/ppp/chap-secrets").content).to.contain(`"${USERS[0].password}"`);
+    });
+
+    it("parents every resource to the component", async () => {
+        await run();
+        const types = created.map((c) => c.type);
+        expect(types).to.include.members([
+            "vpn-gateway:index:VpnGateway",
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:ec2/eip:Eip",
+            "aws:ec2/instance:Instance",
+            "aws:ec2/eipAssociation:EipAssociation",
+        ]);
+        // The mock monitor sees children with the component's name as their prefix.
+        for (const c of created.filter((c) => c.type !== "vpn-gateway:index:VpnGateway")) expect(c.name).to.match(/^vpn-gateway-test/);
+    });
+
+    it("tags what it creates", async () => {
+        await run({ tags: { team: "net" } });
+        for (const type of ["aws:ec2/securityGroup:SecurityGroup", "aws:ec2/eip:Eip", "aws:ec2/instance:Instance"]) {
+            expect(one(type).inputs.tags, type).to.deep.equal({ Name: "vpn-gateway-test", team: "net" });
+        }
+    });
+
+    it("marks the PSK and the user-data secret, and never outputs a password", async () => {
+        const outputs = await run();
+        expect(await pulumi.isSecret(outputs.psk as pulumi.Output<string>)).to.equal(true);
+        expect(await value(outputs.psk)).to.equal(PSK);
+        // The instance receives its user-data as a secret, so state and diffs keep it encrypted.
+        secretValue(one("aws:ec2/instance:Instance").inputs.userDataBase64);
+        expect(outputs.userNames).to.deep.equal(["alice", "bob"]);
+        const plainOutputs = JSON.stringify({
+            publicIp: await value(outputs.publicIp),
+            userNames: outputs.userNames,
+            instructions: await value(outputs.connectionInstructions),
+        });
+        for (const user of USERS) expect(plainOutputs).not.to.contain(user.password);
+        expect(plainOutputs).not.to.contain(PSK);
+    });
+
+    it("generates a PSK when none is set, kept as a secret resource", async () => {
+        const outputs = await run({ psk: undefined });
+        const generated = one("random:index/randomPassword:RandomPassword");
+        expect(generated.inputs).to.include({ length: 32, special: false });
+        expect(await pulumi.isSecret(outputs.psk as pulumi.Output<string>)).to.equal(true);
+        expect(await value(outputs.psk)).to.equal("GeneratedPsk0123456789abcdefGHIJ");
+        expect(userDataDocument(one("aws:ec2/instance:Instance"))).to.contain(`PSK "GeneratedPsk0123456789abcdefGHIJ"`);
+    });
+
+    it("writes connection instructions for every platform, with the Windows NAT-T note", async () => {
+        const text = await value((await run()).connectionInstructions);
+        for (const platform of ["macOS", "iOS", "Windows", "Linux", "Android"]) expect(text).to.contain(platform);
+        expect(text).to.contain("AssumeUDPEncapsulationContextOnSendRule");
+        expect(text).to.contain("203.0.113.10");
+    });
+
+    it("looks up the image for the instance type's architecture", async () => {
+        await run({ instanceType: "t4g.small", os: "debian-12" });
+        const ami = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!.inputs;
+        const name = ami.filters.find((f: any) => f.name === "name").values[0];
+        expect(name).to.equal("debian-12-arm64-*");
+        expect(ami.owners).to.deep.equal(["136693071363"]);
+        await run();
+        const ubuntu = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!.inputs;
+        expect(ubuntu.filters.find((f: any) => f.name === "name").values[0]).to.equal("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*");
+    });
+
+    it("uses a given AMI and subnet without looking them up", async () => {
+        await run({ amiId: "ami-0fedcba9876543210", subnetId: "subnet-0123456789abcdef0" });
+        expect(calls.map((c) => c.token)).not.to.include("aws:ec2/getAmi:getAmi");
+        const instance = one("aws:ec2/instance:Instance").inputs;
+        expect(instance.ami).to.equal("ami-0fedcba9876543210");
+        expect(instance.subnetId).to.equal("subnet-0123456789abcdef0");
+        expect(one("aws:ec2/securityGroup:SecurityGroup").inputs.vpcId).to.equal("vpc-0other");
+    });
+
+    describe("stops before creating anything", () => {
+        async function refused(overrides: Record<string, unknown>, message: RegExp) {
+            created.length = 0;
+            let error: Error | undefined;
+            try {
+                await deploy(rawConfig(overrides), "test");
+            } catch (e) {
+                error = e as Error;
+            }
+            expect(error, "deploy should fail").to.be.instanceOf(Error);
+            expect(error!.message).to.match(message);
+            expect(created, "no resource may exist").to.deep.equal([]);
+        }
+
+        it("on invalid config", () => refused({ psk: "short" }, /vpn-gateway:psk: is 5 characters/));
+        it("on a pool that overlaps the VPC", async () => {
+            vpcCidr = "192.168.0.0/16";
+            await refused({}, /vpn-gateway:clientPool: 192.168.42.0\/24 overlaps the VPC's 192.168.0.0\/16/);
+        });
+        it("on a subnet outside the named VPC", () =>
+            refused({ vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-0123456789abcdef0" }, /is in vpc-0other, not in vpn-gateway:vpcId/));
+        it("when the region has no default VPC", async () => {
+            defaultVpcExists = false;
+            await refused({}, /has no default VPC; set vpn-gateway:vpcId and vpn-gateway:subnetId/);
+        });
+        it("on user-data that would not fit EC2's limit", () => {
+            const users = Array.from({ length: 1500 }, (_, i) => ({ name: `u${i}-${(i * 7919).toString(36)}`, password: `${(i * 104729).toString(36)}-${Math.sin(i).toString(36).slice(3, 40)}` }));
+            return refused({ clientPool: "10.20.0.0/16", users }, /EC2 allows 16384/);
+        });
+    });
+});

@@ -1,0 +1,185 @@
+import { expect } from "chai";
+import { ConfigError, DEFAULTS, checkPoolAgainstVpc, parseSettings } from "../components/settings";
+import { rawConfig, settings } from "./helpers";
+
+/** The problems a raw config is rejected with; fails the test when it is accepted. */
+function problems(overrides: Record<string, unknown>): string[] {
+    try {
+        parseSettings(rawConfig(overrides));
+    } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as ConfigError).problems;
+    }
+    expect.fail(`accepted ${JSON.stringify(overrides)}`);
+}
+
+function rejects(overrides: Record<string, unknown>, key: string, words: RegExp) {
+    const found = problems(overrides);
+    expect(found.some((p) => p.startsWith(key) && words.test(p)), `${JSON.stringify(found)} should name ${key} and match ${words}`).to.equal(true);
+    return found;
+}
+
+describe("settings", () => {
+    it("accepts a minimal config and applies the defaults the Pulumi CLI would", () => {
+        const s = settings({ users: [{ name: "alice", password: "pw-alice-1" }], psk: undefined });
+        expect(s.psk).to.equal(undefined);
+        expect(s.clientPool.cidr.text).to.equal(DEFAULTS.clientPool);
+        expect(s.clientPool.gatewayAddress).to.equal("192.168.42.1");
+        expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "192.168.42.2", last: "192.168.42.254" }]);
+        expect(s.dnsServers).to.deep.equal(["8.8.8.8", "8.8.4.4"]);
+        expect(s.instanceType).to.equal("t3.micro");
+        expect(s.os).to.equal("ubuntu-24.04");
+        expect(s.allowedCidrs).to.deep.equal(["0.0.0.0/0"]);
+        expect(s.adminCidr).to.equal(undefined);
+        expect(s.tags).to.deep.equal({});
+    });
+
+    it("keeps static addresses out of the dynamic ranges", () => {
+        const s = settings();
+        expect(s.users[1].ip).to.equal("192.168.42.5");
+        expect(s.clientPool.dynamicRanges).to.deep.equal([
+            { first: "192.168.42.2", last: "192.168.42.4" },
+            { first: "192.168.42.6", last: "192.168.42.254" },
+        ]);
+    });
+
+    describe("PSK", () => {
+        it("rejects one that is too short", () => rejects({ psk: "short" }, "vpn-gateway:psk", /5 characters; allowed: 12 to 128/));
+        it("rejects one that is too long", () => rejects({ psk: "x".repeat(129) }, "vpn-gateway:psk", /129 characters/));
+        for (const [label, psk] of [
+            ["a double quote", 'abc"defghijklmn'],
+            ["a single quote", "abc'defghijklmn"],
+            ["a backslash", "abc\\defghijklmn"],
+            ["a newline", "abcdefg\nhijklmn"],
+            ["a space", "abcdefg hijklmn"],
+            ["a control character", "abcdefg\u0007hijklmn"],
+            ["non-ASCII", "abcdefgé-hijklmn"],
+        ]) {
+            it(`rejects ${label}`, () => rejects({ psk }, "vpn-gateway:psk", /contains .*allowed: printable ASCII/));
+        }
+        it("never repeats the PSK in its message", () => {
+            const found = problems({ psk: 'secret"value-123' });
+            expect(found.join("\n")).not.to.contain("secret");
+        });
+    });
+
+    describe("users", () => {
+        it("requires at least one", () => {
+            rejects({ users: undefined }, "vpn-gateway:users", /no users/);
+            rejects({ users: [] }, "vpn-gateway:users", /at least one user/);
+        });
+        it("rejects a structure that is not a list of records", () => {
+            rejects({ users: "alice" }, "vpn-gateway:users", /expected a list/);
+            rejects({ users: [42] }, "vpn-gateway:users[0]", /expected \{name, password, ip\?\}/);
+            rejects({ users: [{ name: "a", password: "p", role: "x" }] }, "vpn-gateway:users[0].role", /unknown field/);
+        });
+        for (const [label, name] of [
+            ["whitespace", "al ice"],
+            ["a tab", "al\tice"],
+            ["a double quote", 'al"ice'],
+            ["a single quote", "al'ice"],
+            ["'#'", "al#ice"],
+            ["'*'", "*"],
+            ["a newline", "alice\nmallory"],
+            ["a backslash", "al\\ice"],
+            ["non-ASCII", "alïce"],
+        ]) {
+            it(`rejects a name with ${label}`, () => rejects({ users: [{ name, password: "pw-123456" }] }, "vpn-gateway:users[0].name", /contains/));
+            it(`rejects a password with ${label}`, () =>
+                rejects({ users: [{ name: "alice", password: `pw${name}pw` }] }, "vpn-gateway:users[0].password", /contains/));
+        }
+        it("rejects empty names and passwords", () => {
+            rejects({ users: [{ name: "", password: "pw-123456" }] }, "vpn-gateway:users[0].name", /required/);
+            rejects({ users: [{ name: "alice", password: "" }] }, "vpn-gateway:users[0].password", /required/);
+            rejects({ users: [{ name: "alice" }] }, "vpn-gateway:users[0].password", /required/);
+        });
+        it("explains numbers and booleans that pulumi config set --path stored", () => {
+            rejects({ users: [{ name: "alice", password: 12345678 }] }, "vpn-gateway:users[0].password", /is a number, not a string; set it with --type string/);
+            rejects({ users: [{ name: true, password: "pw" }] }, "vpn-gateway:users[0].name", /is a boolean/);
+        });
+        it("rejects a password pppd would read as a file name", () =>
+            rejects({ users: [{ name: "alice", password: "@/etc/shadow" }] }, "vpn-gateway:users[0].password", /starts with '@'/));
+        it("never repeats a password in its message", () => {
+            const found = problems({ users: [{ name: "alice", password: "hunter2 secret" }] });
+            expect(found.join("\n")).not.to.contain("hunter2");
+        });
+        it("rejects duplicate names", () =>
+            rejects(
+                { users: [{ name: "alice", password: "pw-1" }, { name: "alice", password: "pw-2" }] },
+                "vpn-gateway:users[1].name",
+                /also users\[0\]; names must be unique/,
+            ));
+        it("rejects a static ip outside the pool", () =>
+            rejects({ users: [{ name: "a", password: "p", ip: "10.0.0.5" }] }, "vpn-gateway:users[0].ip", /not a host address of the client pool 192.168.42.0\/24/));
+        it("rejects a static ip on the gateway's own address", () =>
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.1" }] }, "vpn-gateway:users[0].ip", /gateway's own PPP address/));
+        it("rejects the pool's network and broadcast addresses", () => {
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.0" }] }, "vpn-gateway:users[0].ip", /not a host address/);
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.255" }] }, "vpn-gateway:users[0].ip", /not a host address/);
+        });
+        it("rejects a malformed static ip", () =>
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.300" }] }, "vpn-gateway:users[0].ip", /not an IPv4 address/));
+        it("rejects two users on one static ip", () =>
+            rejects(
+                { users: [{ name: "a", password: "p", ip: "192.168.42.9" }, { name: "b", password: "p", ip: "192.168.42.9" }] },
+                "vpn-gateway:users[1].ip",
+                /static addresses must be unique/,
+            ));
+        it("reports every problem at once", () => {
+            const found = problems({ psk: "x", users: [{ name: "a b", password: "" }] });
+            expect(found.length).to.be.at.least(3);
+        });
+    });
+
+    describe("client pool", () => {
+        it("rejects a malformed CIDR", () => rejects({ clientPool: "192.168.42.0/33" }, "vpn-gateway:clientPool", /not an IPv4 CIDR/));
+        it("rejects host bits", () => rejects({ clientPool: "192.168.42.1/24" }, "vpn-gateway:clientPool", /host bits set/));
+        it("rejects a public range", () =>
+            rejects({ clientPool: "8.8.8.0/24", users: [{ name: "a", password: "p" }] }, "vpn-gateway:clientPool", /not private/));
+        it("rejects a pool too large or too small", () => {
+            rejects({ clientPool: "10.0.0.0/8", users: [{ name: "a", password: "p" }] }, "vpn-gateway:clientPool", /allowed: \/16 to \/29/);
+            rejects({ clientPool: "10.0.0.0/30", users: [{ name: "a", password: "p" }] }, "vpn-gateway:clientPool", /allowed: \/16 to \/29/);
+        });
+        it("rejects a pool whose addresses are all static when someone needs a dynamic one", () => {
+            const users = [2, 3, 4, 5, 6].map((n) => ({ name: `u${n}`, password: "p", ip: `10.1.0.${n}` }));
+            rejects({ clientPool: "10.1.0.0/29", users: [...users, { name: "dyn", password: "p" }] }, "vpn-gateway:clientPool", /no addresses left/);
+        });
+        it("rejects a pool overlapping the VPC", () => {
+            const s = settings({ clientPool: "172.31.200.0/24", users: [{ name: "a", password: "p" }] });
+            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"])).to.throw(ConfigError, /vpn-gateway:clientPool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/);
+            expect(() => checkPoolAgainstVpc(s.clientPool, ["10.0.0.0/16"])).not.to.throw();
+        });
+    });
+
+    describe("other settings", () => {
+        it("rejects unknown keys (typos)", () => rejects({ user: "x" }, "vpn-gateway:user", /unknown setting; known settings: psk, users/));
+        it("rejects malformed allowed CIDRs", () => {
+            rejects({ allowedCidrs: ["203.0.113.0/24", "nope"] }, "vpn-gateway:allowedCidrs[1]", /not an IPv4 CIDR/);
+            rejects({ allowedCidrs: [] }, "vpn-gateway:allowedCidrs", /non-empty list/);
+        });
+        it("rejects DNS servers that are not addresses, or too many", () => {
+            rejects({ dnsServers: ["dns.google"] }, "vpn-gateway:dnsServers[0]", /not an IPv4 address/);
+            rejects({ dnsServers: ["1.1.1.1", "1.0.0.1", "9.9.9.9"] }, "vpn-gateway:dnsServers", /1 to 2/);
+        });
+        it("rejects an unknown OS", () => rejects({ os: "windows" }, "vpn-gateway:os", /allowed: ubuntu-24.04, debian-12/));
+        it("accepts debian-12", () => expect(settings({ os: "debian-12" }).os).to.equal("debian-12"));
+        it("rejects malformed ids and instance types", () => {
+            rejects({ amiId: "ubuntu" }, "vpn-gateway:amiId", /AMI id/);
+            rejects({ vpcId: "default", subnetId: "subnet-0123456789abcdef0" }, "vpn-gateway:vpcId", /VPC id/);
+            rejects({ subnetId: "sn-1" }, "vpn-gateway:subnetId", /subnet id/);
+            rejects({ instanceType: "T3 micro" }, "vpn-gateway:instanceType", /instance type/);
+        });
+        it("needs a subnet when a VPC is named", () => rejects({ vpcId: "vpc-0123456789abcdef0" }, "vpn-gateway:subnetId", /required when vpn-gateway:vpcId/));
+        it("opens SSH only with a key and a valid admin CIDR", () => {
+            rejects({ adminCidr: "198.51.100.7/32" }, "vpn-gateway:adminCidr", /needs vpn-gateway:sshKeyName/);
+            rejects({ adminCidr: "198.51.100.7", sshKeyName: "me" }, "vpn-gateway:adminCidr", /not an IPv4 CIDR/);
+            expect(settings({ adminCidr: "198.51.100.7/32", sshKeyName: "me" }).adminCidr).to.equal("198.51.100.7/32");
+        });
+        it("rejects tags AWS would refuse", () => {
+            rejects({ tags: ["a"] }, "vpn-gateway:tags", /map/);
+            rejects({ tags: { "aws:x": "y" } }, "vpn-gateway:tags", /aws:/);
+            rejects({ tags: { team: 5 } }, "vpn-gateway:tags.team", /string/);
+            expect(settings({ tags: { team: "net" } }).tags).to.deep.equal({ team: "net" });
+        });
+    });
+});
