@@ -34,6 +34,9 @@ export async function deploy(raw: RawConfig, stack: string) {
             userNames: gateway.userNames,
             instanceId: gateway.instanceId,
             connectionInstructions: gateway.connectionInstructions,
+            ...(gateway.health
+                ? { health: gateway.health.apply((h) => (h.ready ? "ready" : `not ready: ${h.detail}`)), timeToReady: gateway.health.apply((h) => h.seconds) }
+                : {}),
         };
     } catch (error) {
         // A RunError prints as its message alone: the user sees what to fix, not a stack trace.

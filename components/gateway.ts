@@ -1,11 +1,35 @@
 // The AWS side: security group, Elastic IP, and the instance that configures itself on first boot.
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { cloudConfig, userDataBytes } from "./cloudConfig";
 import { connectionInstructions } from "./instructions";
 import { Placement } from "./network";
+import { ProbeResult } from "./ikeProbe";
 import { GENERATED_PSK_LENGTH, Settings } from "./settings";
+
+/** How the deployer's machine runs the project's IKE probe (cli/probe.ts). */
+export function probeCommand(publicIp: string, timeoutSeconds: number): string {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const register = require.resolve("ts-node/register/transpile-only");
+    const script = path.join(__dirname, "..", "cli", "probe.ts");
+    return [process.execPath, "-r", register, script, "--host", publicIp, "--timeout", String(timeoutSeconds)].map(quote).join(" ");
+}
+
+/** The probe's one JSON line; a verdict even when the output is not what was expected. */
+export function parseProbeOutput(stdout: string | undefined): ProbeResult {
+    // Never throw here: an exception inside an apply stalls the whole deployment instead of failing it.
+    if (typeof stdout !== "string") return { ready: false, seconds: -1, attempts: 0, detail: "the probe printed nothing" };
+    try {
+        const result = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+        if (typeof result.ready === "boolean" && typeof result.seconds === "number") return result;
+    } catch {
+        // fall through
+    }
+    return { ready: false, seconds: -1, attempts: 0, detail: `unreadable probe output: ${stdout.slice(0, 200)}` };
+}
 
 export interface VpnGatewayArgs {
     settings: Settings;
@@ -20,6 +44,8 @@ export class VpnGateway extends pulumi.ComponentResource {
     readonly instanceId: pulumi.Output<string>;
     readonly securityGroupId: pulumi.Output<string>;
     readonly connectionInstructions: pulumi.Output<string>;
+    /** The deploy-time health verdict, when the check is on. */
+    readonly health?: pulumi.Output<ProbeResult>;
 
     constructor(name: string, args: VpnGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:index:VpnGateway", name, {}, opts);
@@ -102,12 +128,28 @@ export class VpnGateway extends pulumi.ComponentResource {
         this.securityGroupId = securityGroup.id;
         this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames));
 
+        if (settings.healthCheckTimeout > 0) {
+            // Proof from the deployer's side that the gateway is up: its IKE port answers through the
+            // Elastic IP and the security group. A timeout fails the update with what the probe saw.
+            const check = new command.local.Command(
+                `${name}-health`,
+                {
+                    create: this.publicIp.apply((ip) => probeCommand(ip, settings.healthCheckTimeout)),
+                    // Probe again whenever the instance or its address changes.
+                    triggers: [instance.id, association.id],
+                },
+                { parent: this, dependsOn: [association] },
+            );
+            this.health = check.stdout.apply(parseProbeOutput);
+        }
+
         this.registerOutputs({
             publicIp: this.publicIp,
             psk: this.psk,
             userNames: this.userNames,
             instanceId: this.instanceId,
             connectionInstructions: this.connectionInstructions,
+            health: this.health,
         });
     }
 }

@@ -37,6 +37,8 @@ export interface Settings {
     sshKeyName?: string;
     adminCidr?: string;
     tags: Record<string, string>;
+    /** Seconds `pulumi up` waits for the gateway to answer IKE; 0 skips the check. */
+    healthCheckTimeout: number;
 }
 
 export const DEFAULTS = {
@@ -45,7 +47,9 @@ export const DEFAULTS = {
     instanceType: "t3.micro",
     os: "ubuntu-24.04" as OsChoice,
     allowedCidrs: ["0.0.0.0/0"],
+    healthCheckTimeout: 900,
 };
+export const HEALTH_CHECK_TIMEOUT_MAX = 3600;
 
 /** Length of a generated PSK, and the bounds of one a user sets. */
 export const GENERATED_PSK_LENGTH = 32;
@@ -73,6 +77,7 @@ export const CONFIG_KEYS = [
     "sshKeyName",
     "adminCidr",
     "tags",
+    "healthCheckTimeout",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -386,6 +391,15 @@ export function parseSettings(raw: RawConfig): Settings {
         if (!sshKeyName) c.add(`${key("adminCidr")}: opens SSH, which needs ${key("sshKeyName")} too`);
     }
     const tags = validateTags(raw, c);
+    let healthCheckTimeout = DEFAULTS.healthCheckTimeout;
+    if (raw.healthCheckTimeout !== undefined && raw.healthCheckTimeout !== "") {
+        const n = Number(raw.healthCheckTimeout);
+        if (!/^[0-9]+$/.test(raw.healthCheckTimeout) || n > HEALTH_CHECK_TIMEOUT_MAX) {
+            c.add(`${key("healthCheckTimeout")}: ${JSON.stringify(raw.healthCheckTimeout)} is not valid; expected whole seconds from 0 (no check) to ${HEALTH_CHECK_TIMEOUT_MAX}`);
+        } else {
+            healthCheckTimeout = n;
+        }
+    }
 
     if (c.problems.length > 0 || !clientPool) throw new ConfigError(c.problems);
     return {
@@ -402,6 +416,7 @@ export function parseSettings(raw: RawConfig): Settings {
         ...(sshKeyName ? { sshKeyName } : {}),
         ...(adminCidr ? { adminCidr } : {}),
         tags,
+        healthCheckTimeout,
     };
 }
 

@@ -15,6 +15,7 @@ const created: Created[] = [];
 const calls: Array<{ token: string; inputs: any }> = [];
 let vpcCidr = "172.31.0.0/16";
 let defaultVpcExists = true;
+let probeStdout: string | undefined = '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}';
 
 pulumi.runtime.setMocks(
     {
@@ -24,6 +25,7 @@ pulumi.runtime.setMocks(
             if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
             if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "203.0.113.10";
+            if (args.type === "command:local:Command") state.stdout = probeStdout;
             return { id: `${args.name}-id`, state };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -65,6 +67,7 @@ async function run(overrides: Record<string, unknown> = {}) {
     // Let every registration reach the mock monitor.
     await value(outputs.connectionInstructions);
     await value(outputs.instanceId);
+    if ("health" in outputs) await value((outputs as any).health);
     return outputs;
 }
 
@@ -261,5 +264,43 @@ describe("AWS resources (mock runtime)", () => {
             const users = Array.from({ length: 1500 }, (_, i) => ({ name: `u${i}-${(i * 7919).toString(36)}`, password: `${(i * 104729).toString(36)}-${Math.sin(i).toString(36).slice(3, 40)}` }));
             return refused({ clientPool: "10.20.0.0/16", users }, /EC2 allows 16384/);
         });
+    });
+});
+
+describe("deploy-time health check", () => {
+    const { parseProbeOutput, probeCommand } = require("../components/gateway") as typeof import("../components/gateway");
+
+    it("runs the project's IKE probe against the Elastic IP once it is associated", async () => {
+        const outputs: any = await run();
+        const check = one("command:local:Command");
+        expect(check.inputs.create).to.contain("cli/probe.ts' '--host' '203.0.113.10' '--timeout' '900'");
+        expect(check.inputs.triggers).to.deep.equal(["vpn-gateway-test-id", "vpn-gateway-test-id"]);
+        expect(await value(outputs.health)).to.equal("ready");
+        expect(await value(outputs.timeToReady)).to.equal(73.4);
+    });
+
+    it("never reports ready from output it cannot read", async () => {
+        probeStdout = undefined;
+        try {
+            const outputs: any = await run();
+            expect(await value(outputs.health)).to.equal("not ready: the probe printed nothing");
+        } finally {
+            probeStdout = '{"ready":true,"seconds":1,"attempts":1,"detail":"x"}';
+        }
+    });
+
+    it("can be turned off", async () => {
+        const outputs: any = await run({ healthCheckTimeout: "0" });
+        expect(of("command:local:Command")).to.deep.equal([]);
+        expect(outputs.health).to.equal(undefined);
+    });
+
+    it("quotes its arguments for the shell", () => {
+        expect(probeCommand("203.0.113.10", 60)).to.match(/^'[^']+' '-r' '[^']+' '[^']+probe\.ts' '--host' '203\.0\.113\.10' '--timeout' '60'$/);
+    });
+
+    it("reads the probe's verdict line", () => {
+        expect(parseProbeOutput('probe noise\n{"ready":true,"seconds":42.5,"attempts":9,"detail":"ok"}\n')).to.deep.equal({ ready: true, seconds: 42.5, attempts: 9, detail: "ok" });
+        expect(parseProbeOutput("garbage").ready).to.equal(false);
     });
 });

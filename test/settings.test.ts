@@ -161,6 +161,11 @@ describe("settings", () => {
             rejects({ dnsServers: ["dns.google"] }, "vpn-gateway:dnsServers[0]", /not an IPv4 address/);
             rejects({ dnsServers: ["1.1.1.1", "1.0.0.1", "9.9.9.9"] }, "vpn-gateway:dnsServers", /1 to 2/);
         });
+        it("rejects a health check timeout that is not whole seconds in range", () => {
+            rejects({ healthCheckTimeout: "-1" }, "vpn-gateway:healthCheckTimeout", /whole seconds from 0/);
+            rejects({ healthCheckTimeout: "99999" }, "vpn-gateway:healthCheckTimeout", /to 3600/);
+            expect(settings({ healthCheckTimeout: "0" }).healthCheckTimeout).to.equal(0);
+        });
         it("rejects an unknown OS", () => rejects({ os: "windows" }, "vpn-gateway:os", /allowed: ubuntu-24.04, debian-12/));
         it("accepts debian-12", () => expect(settings({ os: "debian-12" }).os).to.equal("debian-12"));
         it("rejects malformed ids and instance types", () => {
