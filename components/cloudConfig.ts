@@ -8,13 +8,14 @@ import { kernel } from "./kernel";
 import { l2tp } from "./l2tp";
 import { ppp } from "./ppp";
 import { sysctl } from "./sysctl";
+import { updates } from "./updates";
 
 /** EC2 refuses user-data over 16 KB (counted before base64). */
 export const EC2_USER_DATA_LIMIT = 16384;
 
 /** In boot order: the kernel check first, so an unfit image fails before anything else starts. */
 export function firstBootComponents(input: BootInput): BootComponent[] {
-    return [kernel(), sysctl(), firewall(input), ipsec(input), l2tp(input), ppp(input)];
+    return [kernel(), sysctl(), firewall(input), ipsec(input), l2tp(input), ppp(input), updates()];
 }
 
 function unique<T>(items: T[]): T[] {

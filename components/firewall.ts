@@ -16,7 +16,7 @@ export function firewall(input: BootInput): BootComponent {
                 renderTemplate("vpn-gateway-firewall", {
                     poolCidr: settings.clientPool.cidr.text,
                     adminCidr: settings.adminCidr,
-                    clientToClient: false,
+                    clientToClient: settings.allowClientToClient,
                 }),
             ),
             bootFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", renderTemplate("vpn-gateway-firewall.service", {})),

@@ -23,6 +23,7 @@ export function ipsec(input: BootInput): BootComponent {
         bootFile("/etc/ipsec.secrets", "0600", renderTemplate("ipsec.secrets", { psk })),
         bootFile("/usr/local/sbin/vpn-gateway-identity", "0755", renderTemplate("vpn-gateway-identity", { metadataAttempts: 30 })),
         bootFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", renderTemplate("vpn-gateway-identity.service", {})),
+        bootFile("/etc/systemd/system/ipsec.service.d/vpn-gateway.conf", "0644", renderTemplate("vpn-gateway-restart.conf", {})),
     ];
     if (publicIp !== undefined) files.push(bootFile(PUBLIC_IP_FILE, "0644", `${publicIp}\n`));
     return {

@@ -18,6 +18,7 @@ export function l2tp(input: BootInput): BootComponent {
                     serverName: PPP_SERVER_NAME,
                 }),
             ),
+            bootFile("/etc/systemd/system/xl2tpd.service.d/vpn-gateway.conf", "0644", renderTemplate("vpn-gateway-restart.conf", {})),
         ],
         commands: [],
         services: ["xl2tpd.service"],

@@ -16,6 +16,9 @@ export function ppp(input: BootInput): BootComponent {
         files: [
             bootFile("/etc/ppp/options.xl2tpd", "0644", renderTemplate("options.xl2tpd", { dnsServers: settings.dnsServers })),
             bootFile("/etc/ppp/chap-secrets", "0600", renderTemplate("chap-secrets", { users })),
+            // One script for both events, so connect and disconnect lines always match.
+            bootFile("/etc/ppp/ip-up.d/vpn-gateway-connect", "0755", renderTemplate("vpn-gateway-connect", {})),
+            bootFile("/etc/ppp/ip-down.d/vpn-gateway-connect", "0755", renderTemplate("vpn-gateway-connect", {})),
         ],
         commands: [],
         services: [],

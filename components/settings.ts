@@ -37,6 +37,8 @@ export interface Settings {
     sshKeyName?: string;
     adminCidr?: string;
     tags: Record<string, string>;
+    /** Whether VPN clients may reach each other through the gateway. */
+    allowClientToClient: boolean;
     /** Seconds `pulumi up` waits for the gateway to answer IKE; 0 skips the check. */
     healthCheckTimeout: number;
 }
@@ -78,6 +80,7 @@ export const CONFIG_KEYS = [
     "adminCidr",
     "tags",
     "healthCheckTimeout",
+    "allowClientToClient",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -391,6 +394,13 @@ export function parseSettings(raw: RawConfig): Settings {
         if (!sshKeyName) c.add(`${key("adminCidr")}: opens SSH, which needs ${key("sshKeyName")} too`);
     }
     const tags = validateTags(raw, c);
+    let allowClientToClient = false;
+    if (raw.allowClientToClient !== undefined && raw.allowClientToClient !== "") {
+        if (raw.allowClientToClient !== "true" && raw.allowClientToClient !== "false") {
+            c.add(`${key("allowClientToClient")}: ${JSON.stringify(raw.allowClientToClient)} is not valid; expected true or false`);
+        }
+        allowClientToClient = raw.allowClientToClient === "true";
+    }
     let healthCheckTimeout = DEFAULTS.healthCheckTimeout;
     if (raw.healthCheckTimeout !== undefined && raw.healthCheckTimeout !== "") {
         const n = Number(raw.healthCheckTimeout);
@@ -417,6 +427,7 @@ export function parseSettings(raw: RawConfig): Settings {
         ...(adminCidr ? { adminCidr } : {}),
         tags,
         healthCheckTimeout,
+        allowClientToClient,
     };
 }
 

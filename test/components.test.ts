@@ -202,3 +202,46 @@ describe("first-boot components", () => {
         });
     });
 });
+
+describe("first-boot components, operations", () => {
+    const { updates, MAINTENANCE_WINDOW } = require("../components/updates") as typeof import("../components/updates");
+
+    it("restarts the VPN daemons when they die", () => {
+        for (const [component, unit] of [
+            [ipsec(bootInput()), "ipsec"],
+            [l2tp(bootInput()), "xl2tpd"],
+        ] as const) {
+            const dropIn = file(component, `/etc/systemd/system/${unit}.service.d/vpn-gateway.conf`).content;
+            expect(lines(dropIn)).to.include.members(["[Service]", "Restart=always"]);
+        }
+    });
+
+    it("logs who connects, from which address, without secrets", () => {
+        const component = ppp(bootInput());
+        for (const dir of ["ip-up.d", "ip-down.d"]) {
+            const script = file(component, `/etc/ppp/${dir}/vpn-gateway-connect`);
+            expect(script.permissions).to.equal("0755");
+            expect(script.content).to.contain("logger -t vpn-gateway");
+            expect(script.content).to.contain("user=${PEERNAME");
+            expect(script.content).to.contain("address=${PPP_REMOTE");
+            expect(lines(script.content).join("\n")).not.to.match(/password|PSK|secret/i);
+        }
+        expect(lines(file(component, "/etc/ppp/options.xl2tpd").content)).not.to.include("debug");
+    });
+
+    it("applies security updates unattended, in a night window, never rebooting", () => {
+        const component = updates();
+        expect(component.packages).to.deep.equal(["unattended-upgrades"]);
+        const conf = file(component, "/etc/apt/apt.conf.d/52vpn-gateway-upgrades").content;
+        expect(conf).to.contain('APT::Periodic::Unattended-Upgrade "1";');
+        expect(conf).to.contain('Unattended-Upgrade::Automatic-Reboot "false";');
+        const timer = lines(file(component, "/etc/systemd/system/apt-daily-upgrade.timer.d/vpn-gateway.conf").content);
+        expect(timer).to.include.ordered.members(["[Timer]", "OnCalendar=", `OnCalendar=*-*-* ${MAINTENANCE_WINDOW}`]);
+    });
+
+    it("lets clients reach each other only when allowed", () => {
+        const script = (o: Record<string, unknown>) => file(firewall(bootInput(o)), "/usr/local/sbin/vpn-gateway-firewall").content;
+        expect(script({})).to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
+        expect(script({ allowClientToClient: "true" })).not.to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
+    });
+});

@@ -166,6 +166,11 @@ describe("settings", () => {
             rejects({ healthCheckTimeout: "99999" }, "vpn-gateway:healthCheckTimeout", /to 3600/);
             expect(settings({ healthCheckTimeout: "0" }).healthCheckTimeout).to.equal(0);
         });
+        it("takes allowClientToClient as a boolean", () => {
+            rejects({ allowClientToClient: "yes" }, "vpn-gateway:allowClientToClient", /expected true or false/);
+            expect(settings({ allowClientToClient: "true" }).allowClientToClient).to.equal(true);
+            expect(settings().allowClientToClient).to.equal(false);
+        });
         it("rejects an unknown OS", () => rejects({ os: "windows" }, "vpn-gateway:os", /allowed: ubuntu-24.04, debian-12/));
         it("accepts debian-12", () => expect(settings({ os: "debian-12" }).os).to.equal("debian-12"));
         it("rejects malformed ids and instance types", () => {
