@@ -1,5 +1,6 @@
 // `pulumi up` entry point: an IPsec/L2TP VPN gateway on EC2 from this stack's config.
 import * as pulumi from "@pulumi/pulumi";
-import { deploy, rawConfigFromPulumi } from "./components/deploy";
+import { deploy, rawConfigFromPulumi, secretsStoredInPlain } from "./components/deploy";
 
-export = deploy(rawConfigFromPulumi(), pulumi.getStack());
+const raw = rawConfigFromPulumi();
+export = deploy(raw, pulumi.getStack(), secretsStoredInPlain(raw));

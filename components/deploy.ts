@@ -20,9 +20,33 @@ export function rawConfigFromPulumi(): RawConfig {
     return raw;
 }
 
-export async function deploy(raw: RawConfig, stack: string) {
+/** Keys that hold secrets and must be stored encrypted in the stack's config. */
+export const SECRET_KEYS = ["psk", "users"] as const;
+
+/**
+ * The secret-holding keys this stack stores in plain text (set without --secret). The CLI tells the
+ * program which keys are encrypted; that list is internal to the SDK, so when it is not there the
+ * check is skipped rather than guessed.
+ */
+export function secretsStoredInPlain(raw: RawConfig): string[] {
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+    const isSecret = runtimeConfig.isConfigSecret;
+    if (typeof isSecret !== "function") return [];
+    return SECRET_KEYS.filter((k) => raw[k] !== undefined && raw[k] !== "" && !isSecret(`${PROJECT}:${k}`));
+}
+
+export async function deploy(raw: RawConfig, stack: string, plainSecrets: string[] = []) {
     let settings: Settings;
     try {
+        if (plainSecrets.length > 0) {
+            throw new ConfigError(
+                plainSecrets.map(
+                    (k) =>
+                        `${PROJECT}:${k}: is stored in plain text in the stack's config; set it again with --secret ` +
+                        (k === "psk" ? `(pulumi config set --secret psk ...)` : `(pulumi config set --secret --path 'users[N].password' ...)`),
+                ),
+            );
+        }
         settings = parseSettings(raw);
         checkUserDataSize(settings);
         const placement = await findPlacement(settings);

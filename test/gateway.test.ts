@@ -5,52 +5,7 @@ import * as zlib from "zlib";
 import { parse } from "yaml";
 import { rawConfig, USERS, PSK } from "./helpers";
 
-interface Created {
-    type: string;
-    name: string;
-    inputs: any;
-}
-
-const created: Created[] = [];
-const calls: Array<{ token: string; inputs: any }> = [];
-let vpcCidr = "172.31.0.0/16";
-let defaultVpcExists = true;
-let probeStdout: string | undefined = '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}';
-
-pulumi.runtime.setMocks(
-    {
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            created.push({ type: args.type, name: args.name, inputs: args.inputs });
-            const state: any = { ...args.inputs };
-            if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
-            if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
-            if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "203.0.113.10";
-            if (args.type === "command:local:Command") state.stdout = probeStdout;
-            return { id: `${args.name}-id`, state };
-        },
-        call(args: pulumi.runtime.MockCallArgs) {
-            calls.push({ token: args.token, inputs: args.inputs });
-            switch (args.token) {
-                case "aws:ec2/getVpc:getVpc":
-                    if (args.inputs.default && !defaultVpcExists) throw new Error("no matching EC2 VPC found");
-                    return { id: "vpc-0default", cidrBlock: vpcCidr, cidrBlockAssociations: [{ cidrBlock: vpcCidr }] };
-                case "aws:ec2/getSubnets:getSubnets":
-                    return { ids: ["subnet-0bbb", "subnet-0aaa"] };
-                case "aws:ec2/getSubnet:getSubnet":
-                    return { id: args.inputs.id, vpcId: "vpc-0other" };
-                case "aws:ec2/getInstanceType:getInstanceType":
-                    return { supportedArchitectures: args.inputs.instanceType.startsWith("t4g") ? ["arm64"] : ["i386", "x86_64"] };
-                case "aws:ec2/getAmi:getAmi":
-                    return { id: "ami-0123456789abcdef0" };
-                default:
-                    return {};
-            }
-        },
-    },
-    "vpn-gateway",
-    "test",
-    false,
-);
+import { calls, created, Created, knobs } from "./mocks";
 
 // Imported after the mocks are set, as the runtime requires.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -94,8 +49,8 @@ function userDataDocument(instance: Created): string {
 
 describe("AWS resources (mock runtime)", () => {
     beforeEach(() => {
-        vpcCidr = "172.31.0.0/16";
-        defaultVpcExists = true;
+        knobs.vpcCidr = "172.31.0.0/16";
+        knobs.defaultVpcExists = true;
     });
 
     it("opens UDP 500, 4500 and 1701 from the allowed CIDRs and nothing else", async () => {
@@ -251,13 +206,13 @@ describe("AWS resources (mock runtime)", () => {
 
         it("on invalid config", () => refused({ psk: "short" }, /vpn-gateway:psk: is 5 characters/));
         it("on a pool that overlaps the VPC", async () => {
-            vpcCidr = "192.168.0.0/16";
+            knobs.vpcCidr = "192.168.0.0/16";
             await refused({}, /vpn-gateway:clientPool: 192.168.42.0\/24 overlaps the VPC's 192.168.0.0\/16/);
         });
         it("on a subnet outside the named VPC", () =>
             refused({ vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-0123456789abcdef0" }, /is in vpc-0other, not in vpn-gateway:vpcId/));
         it("when the region has no default VPC", async () => {
-            defaultVpcExists = false;
+            knobs.defaultVpcExists = false;
             await refused({}, /has no default VPC; set vpn-gateway:vpcId and vpn-gateway:subnetId/);
         });
         it("on user-data that would not fit EC2's limit", () => {
@@ -280,12 +235,12 @@ describe("deploy-time health check", () => {
     });
 
     it("never reports ready from output it cannot read", async () => {
-        probeStdout = undefined;
+        knobs.probeStdout = undefined;
         try {
             const outputs: any = await run();
             expect(await value(outputs.health)).to.equal("not ready: the probe printed nothing");
         } finally {
-            probeStdout = '{"ready":true,"seconds":1,"attempts":1,"detail":"x"}';
+            knobs.probeStdout = '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}';
         }
     });
 
