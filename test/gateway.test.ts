@@ -1,6 +1,8 @@
 // The AWS side under Pulumi's mock runtime: no cloud, no CLI, the program's real resource graph.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
 import { rawConfig, USERS, PSK } from "./helpers";
@@ -86,7 +88,7 @@ describe("AWS resources (mock runtime)", () => {
         await run();
         const instance = one("aws:ec2/instance:Instance").inputs;
         expect(instance.metadataOptions).to.include({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 });
-        expect(instance.rootBlockDevice).to.include({ encrypted: true });
+        expect(instance.rootBlockDevice).to.include({ encrypted: true, deleteOnTermination: true });
         expect(instance.instanceType).to.equal("t3.micro");
         expect(instance.ami).to.equal("ami-0123456789abcdef0");
         expect(instance.subnetId).to.equal("subnet-0aaa");
@@ -106,6 +108,32 @@ describe("AWS resources (mock runtime)", () => {
         expect(await value(outputs.publicIp)).to.equal("203.0.113.10");
         const files = (parse(userDataDocument(one("aws:ec2/instance:Instance"))) as any).write_files;
         expect(files.find((f: any) => f.path === "/etc/vpn-gateway/public-ip").content).to.equal("203.0.113.10\n");
+    });
+
+    it("keeps the Elastic IP when the instance is replaced: the address is allocated apart from it", async () => {
+        await run();
+        const eip = one("aws:ec2/eip:Eip");
+        // Tied to the instance only through the association, which is replaced along with the instance.
+        expect(eip.inputs).not.to.have.any.keys("instance", "networkInterface", "associateWithPrivateIp");
+        expect(one("aws:ec2/eipAssociation:EipAssociation").inputs.instanceId).to.equal("vpn-gateway-test-id");
+    });
+
+    it("creates only what pulumi destroy removes: nothing protected or retained, nothing outside the component", async () => {
+        await run();
+        // The mock monitor sees every registration; none asks to outlive the stack.
+        const types = created.map((c) => c.type).sort();
+        expect(types).to.deep.equal(
+            [
+                "aws:ec2/eip:Eip",
+                "aws:ec2/eipAssociation:EipAssociation",
+                "aws:ec2/instance:Instance",
+                "aws:ec2/securityGroup:SecurityGroup",
+                "command:local:Command",
+                "vpn-gateway:index:VpnGateway",
+            ].sort(),
+        );
+        const root = fs.readFileSync(path.join(__dirname, "..", "components", "gateway.ts"), "utf8");
+        expect(root).not.to.match(/retainOnDelete|protect:\s*true/);
     });
 
     it("gives the instance the rendered cloud-config with the configured PSK and users", async () => {
