@@ -135,6 +135,7 @@ if [ ! -e "$REPO/.done" ]; then
   ls "$REPO/tree/client"/*.deb | sed 's#.*/##' > "$REPO/client-debs.txt"
   genisoimage -quiet -volid VPNREPO -joliet -rock -o "$REPO/repo.iso" "$REPO/tree"
   touch "$REPO/.done"
+  ls -dt "$CACHE"/repo-* | tail -n +4 | xargs -r rm -rf   # keep the three newest repositories
   log "stage B: $(wc -l < "$REPO/gateway-debs.txt") gateway debs, $(wc -l < "$REPO/client-debs.txt") client debs, done in $(( $(date +%s) - T0 )) s"
 else
   log "stage B: reusing $REPO"
@@ -157,14 +158,18 @@ if [ ! -e "$IMAGE/.done" ]; then
   rm -f "$STAGE/etc/apt/sources.list"
   cp -a --remove-destination "$HERE/overlay/." "$STAGE/"
   # Enable the test-bed units (symlinks are new files, so the hard links stay untouched).
-  mkdir -p "$STAGE/etc/systemd/system/cloud-init.target.wants" "$STAGE/etc/systemd/system/multi-user.target.wants"
+  mkdir -p "$STAGE/etc/systemd/system/cloud-init.target.wants"
   ln -sf /etc/systemd/system/e2e-testbed.service "$STAGE/etc/systemd/system/cloud-init.target.wants/e2e-testbed.service"
-  ln -sf /etc/systemd/system/e2e-harness.service "$STAGE/etc/systemd/system/multi-user.target.wants/e2e-harness.service"
+  ln -sf /etc/systemd/system/e2e-harness.service "$STAGE/etc/systemd/system/cloud-init.target.wants/e2e-harness.service"
+  mkdir -p "$STAGE/etc/systemd/system/getty.target.wants"
+  ln -sf /lib/systemd/system/serial-getty@.service "$STAGE/etc/systemd/system/getty.target.wants/serial-getty@ttyS1.service"
   mkdir -p "$STAGE/srv/repo" "$STAGE/srv/e2e"
   cp -L "$STAGE"/boot/vmlinuz-* "$IMAGE/vmlinuz"; cp -L "$STAGE"/boot/initrd.img-* "$IMAGE/initrd.img"
   mkfs.ext4 -q -L rootfs -d "$STAGE" "$IMAGE/rootfs.img" 3G
   rm -rf "$STAGE"
   touch "$IMAGE/.done"
+  # keep only the two newest assembled images (each is a 3 GB sparse file)
+  ls -dt "$CACHE"/image-* | tail -n +3 | xargs -r rm -rf
   log "stage C: done in $(( $(date +%s) - T0 )) s"
 else
   log "stage C: reusing $IMAGE"

@@ -1,0 +1,175 @@
+#!/bin/bash
+# Test clients (sourced by harness.sh): an IKEv1 PSK transport-mode IPsec client (strongSwan's
+# charon + swanctl, unpacked from the local repository with dpkg-deb -x because strongSwan and
+# libreswan conflict in dpkg) plus an L2TP LAC (xl2tpd) and pppd, all inside a client network
+# namespace. xl2tpd and pppd are the binaries the gateway installed (the client needs the same
+# Debian packages; a broken install fails both, which the checks report).
+#
+# Per client namespace NS:
+#   /etc/netns/NS/...      ip netns exec bind-mounts these over /etc (ppp, xl2tpd)
+#   /etc/e2e-clients/NS/   strongswan.conf, swanctl.conf (named by path: /etc has no such files,
+#                          so ip netns exec could not bind them)
+#   /run/e2e/NS/           pid files, control pipe; /run/e2e/NS/run is the charon's /run
+#   /var/log/e2e-*-NS.log  charon, xl2tpd, pppd logs
+SS=${E2E_SS:-/opt/strongswan}
+
+ss_unpack() {  # unpack the strongSwan client once
+  [ -e $SS/.done ] && return 0
+  mkdir -p $SS
+  for d in /srv/repo/client/*.deb; do dpkg-deb -x "$d" $SS || return 1; done
+  mkdir -p /usr/lib/ipsec   # empty mount point; libreswan does not use /usr/lib/ipsec
+  touch $SS/.done
+}
+
+# Run a strongSwan program in NS. charon's pid file (/var/run/charon.pid) and its library and
+# plugin directory (/usr/lib/ipsec) are compiled in, so each client gets a private mount
+# namespace where /run and /usr/lib/ipsec are its own.
+ss_run() {
+  local ns=$1; shift
+  ip netns exec "$ns" unshare -m sh -c \
+    'mount --bind '"$SS"'/usr/lib/ipsec /usr/lib/ipsec && mount --bind /run/e2e/'"$ns"'/run /run && exec env STRONGSWAN_CONF=/etc/e2e-clients/'"$ns"'/strongswan.conf "$@"' \
+    ss "$@"
+}
+
+# ppp option quoting: backslash and double quote escaped inside double quotes.
+ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+
+# client_config NS USER PASSWORD PSK SERVER_IP
+client_config() {
+  local ns=$1 user=$2 pass=$3 psk=$4 server=$5
+  local e=/etc/netns/$ns s=/etc/e2e-clients/$ns
+  mkdir -p $e/ppp $e/xl2tpd $s /run/e2e/$ns/run
+  cat > $s/strongswan.conf <<SSC
+charon {
+  load_modular = yes
+  install_routes = no
+  install_virtual_ip = no
+  retransmit_tries = 3
+  retransmit_timeout = 2
+  plugins {
+    include $SS/etc/strongswan.d/charon/*.conf
+    vici { socket = unix:///run/charon.vici }
+  }
+  filelog {
+    e2e { path = /var/log/e2e-charon-$ns.log  time_format = %T  default = 1  ike = 2  append = yes }
+  }
+  syslog { daemon { default = -1 } }
+}
+swanctl {
+  load = pem pkcs1 x509 revocation constraints pubkey openssl random
+}
+SSC
+  # Like a Linux/Apple L2TP client: IKEv1 main mode, PSK, transport mode for UDP/1701 only.
+  # remote.id = the gateway's PUBLIC address: the gateway must present its public identity.
+  # The PSK is given as 0s<base64> so that any character survives.
+  cat > $s/swanctl.conf <<SWC
+connections {
+  l2tp {
+    version = 1
+    remote_addrs = $server
+    proposals = aes256-sha256-modp2048,aes128-sha1-modp2048
+    local { auth = psk }
+    remote { auth = psk
+             id = $server }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = dynamic[udp/1701]
+        remote_ts = dynamic[udp/1701]
+        esp_proposals = aes256gcm16,aes128gcm16,aes256-sha256,aes128-sha1
+      }
+    }
+  }
+}
+secrets {
+  ike-gw {
+    id = $server
+    secret = 0s$(printf '%s' "$psk" | base64 -w0)
+  }
+}
+SWC
+  cat > $e/xl2tpd/xl2tpd.conf <<XLC
+[global]
+access control = no
+[lac gw]
+lns = $server
+pppoptfile = /etc/ppp/options.l2tpd.client
+length bit = yes
+refuse pap = yes
+require authentication = no
+autodial = yes
+redial = no
+XLC
+  # pppd answers MS-CHAPv2 only (refuse-chap = no CHAP-MD5), like Windows and Apple clients.
+  # Own /etc/ppp for the client (the gateway's holds everyone's secrets and the LNS options).
+  : > $e/ppp/options
+  : > $e/ppp/chap-secrets
+  : > $e/ppp/pap-secrets
+  cat > $e/ppp/options.l2tpd.client <<PPC
+ipcp-accept-local
+ipcp-accept-remote
+refuse-eap
+refuse-pap
+refuse-chap
+refuse-mschap
+noauth
+noccp
+mtu 1280
+mru 1280
+nodefaultroute
+ifname ${ns}ppp
+name $(ppp_quote "$user")
+password $(ppp_quote "$pass")
+debug
+logfile /var/log/e2e-pppd-$ns.log
+PPC
+}
+
+# ipsec_up NS -> 0 when the IKE + ESP SAs are up (prints swanctl's last lines otherwise)
+ipsec_up() {
+  local ns=$1
+  ss_unpack || return 1
+  setsid bash -c "$(declare -f ss_run); SS=$SS; ss_run $ns /usr/lib/ipsec/charon" \
+    >>/var/log/e2e-charon-$ns.out 2>&1 </dev/null &
+  local i
+  for i in $(seq 1 50); do [ -S /run/e2e/$ns/run/charon.vici ] && break; sleep 0.2; done
+  ss_run "$ns" $SS/usr/sbin/swanctl --load-all --file /etc/e2e-clients/$ns/swanctl.conf >/run/e2e/$ns/swanctl-load.out 2>&1 || return 1
+  ss_run "$ns" $SS/usr/sbin/swanctl --initiate --child l2tp --timeout 40 >/run/e2e/$ns/swanctl-initiate.out 2>&1
+}
+
+# l2tp_up NS TIMEOUT -> prints "LOCAL PEER" of the ppp link when it comes up in time
+l2tp_up() {
+  local ns=$1 timeout=$2 i a
+  rm -f /run/e2e/$ns/xl2tpd.pid
+  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/e2e/$ns/xl2tpd.pid \
+    -C /run/e2e/$ns/l2tp-control >>/var/log/e2e-xl2tpd-$ns.log 2>&1 </dev/null &
+  echo $! > /run/e2e/$ns/xl2tpd.launcher.pid
+  for i in $(seq 1 $((timeout * 2))); do
+    # up = pppd has set both ends ("inet LOCAL peer PEER/32"); earlier reads can be partial
+    a=$(ip -n "$ns" -o -4 addr show dev ${ns}ppp 2>/dev/null | sed -nE 's#.* inet ([0-9.]+) peer ([0-9.]+)(/[0-9]+)? .*#\1 \2#p')
+    if [ -n "$a" ]; then echo "$a"; return 0; fi
+    # refused (e.g. wrong password): no point waiting for the timeout
+    grep -q 'Connection terminated' /var/log/e2e-pppd-$ns.log 2>/dev/null && return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+# client_down NS: stop the client's xl2tpd (it hangs up pppd) and charon, flush its SAs
+client_down() {
+  local ns=$1 p f
+  for f in /run/e2e/$ns/xl2tpd.pid /run/e2e/$ns/xl2tpd.launcher.pid /run/${ns}ppp.pid /run/e2e/$ns/run/charon.pid; do
+    [ -r "$f" ] && p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] && kill "$p" 2>/dev/null
+  done
+  sleep 1
+  for f in /run/e2e/$ns/xl2tpd.pid /run/${ns}ppp.pid /run/e2e/$ns/run/charon.pid; do
+    [ -r "$f" ] && p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+    rm -f "$f"
+  done
+  rm -f /run/e2e/$ns/run/charon.vici
+  # a stale ppp interface would look like a fresh connection to the next l2tp_up
+  for p in 1 2 3 4 5 6 7 8 9 10; do ip -n "$ns" link show ${ns}ppp >/dev/null 2>&1 || break; sleep 0.5; done
+  ip -n "$ns" link del ${ns}ppp 2>/dev/null
+  ip -n "$ns" xfrm state flush; ip -n "$ns" xfrm policy flush
+  return 0
+}

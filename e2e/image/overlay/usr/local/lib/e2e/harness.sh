@@ -1,0 +1,238 @@
+#!/bin/bash
+# Test harness inside the VM (not product). Waits for cloud-init, then checks the gateway the way
+# a user would: real clients through NATs. Prints "CHECK <name> PASS|FAIL <reason>" (and INFO
+# lines) on the console; the host-side run.sh collects them.
+#   phase 1 (first boot): all first-boot checks, then reboot (same disk)
+#   phase 2 (after reboot): cloud-init must not re-run per-instance work; a client reconnects
+#   try mode: one demo client, timings, then power off
+set -u
+LIB=/usr/local/lib/e2e
+. $LIB/client.sh
+P=/srv/e2e/params.json
+STATE=/var/lib/e2e
+mkdir -p $STATE /run/e2e
+pj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d=d[int(k)] if isinstance(d,list) else d.get(k)
+print("" if d is None else d)' $P "$1"; }
+MODE=$(pj mode); PUB=$(pj public_ip); PSK=$(pj psk); GWPPP=$(pj gw_ppp_ip); POOL=$(pj pool_cidr)
+FAR=192.0.2.100; VPCHOST=172.31.32.20
+FAILS=0
+up() { awk '{printf "%.1f", $1}' /proc/uptime; }
+say() { echo "E2E: [$(up)s] $*"; }
+check() {  # check NAME PASS|FAIL reason...
+  local n=$1 r=$2; shift 2
+  [ "$r" = PASS ] || FAILS=$((FAILS + 1))
+  echo "CHECK $n $r $*"
+}
+info() { echo "INFO $*"; }
+in_pool() { python3 -c 'import ipaddress,sys;sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network(sys.argv[2],strict=False) else 1)' "$1" "$2"; }
+finish() {  # finish reboot|poweroff
+  if [ "$1" = poweroff ] && [ ! -e $STATE/phase1.done -o -e $STATE/phase2.started -o "$MODE" = try ] && [ "$(pj hold)" = True ]; then say "harness done; holding (debug)"; exit 0; fi
+  say "harness done ($FAILS failed in this phase); $1"
+  sync; systemctl --no-block "$1"; exit 0
+}
+dump_logs() {  # on failure: the tail of the relevant logs, for the person reading the console
+  local f
+  for f in "$@"; do [ -r "$f" ] && { echo "----- tail $f"; tail -n 25 "$f" | sed 's/^/  | /'; }; done
+}
+
+# ---- wait for cloud-init and the gateway's services ----------------------------------------
+say "waiting for cloud-init"
+cloud-init status --wait >/dev/null 2>&1
+CI_DONE=$(up)
+say "cloud-init finished"
+gateway_ready() {
+  local s; s=$(ss -lunp 2>/dev/null)
+  echo "$s" | grep -q ':4500 .*pluto' && echo "$s" | grep -q ':1701 .*xl2tpd'
+}
+for i in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
+READY=$(up)
+if gateway_ready; then say "gateway ready: pluto on 500/4500, xl2tpd on 1701"; else say "gateway NOT ready after 60 s"; fi
+
+# connect NS USER PASS PSK -> sets C_LOCAL C_PEER C_SECS; returns 1 on failure
+connect() {
+  local ns=$1 t0; t0=$(date +%s.%N)
+  C_LOCAL=""; C_PEER=""; C_ERR=""
+  client_down "$ns" >/dev/null 2>&1
+  : > /var/log/e2e-pppd-$ns.log
+  client_config "$ns" "$2" "$3" "$4" "$PUB"
+  if ! ipsec_up "$ns"; then C_ERR="IPsec SA not established: $(tail -n 2 /run/e2e/$ns/swanctl-initiate.out | tr '\n' ' ')"; return 1; fi
+  say "$ns: IPsec SA up ($(grep -o 'CHILD_SA l2tp{[0-9]*} established.*' /run/e2e/$ns/swanctl-initiate.out | head -c 120))"
+  local a; if ! a=$(l2tp_up "$ns" 40); then C_ERR="no PPP address within 40 s: $(grep -iE 'fail|refus|denied|terminat|error' /var/log/e2e-pppd-$ns.log | tail -n 2 | tr '\n' ' ')"; return 1; fi
+  C_LOCAL=${a% *}; C_PEER=${a#* }
+  C_SECS=$(python3 -c "import time;print('%.1f' % (time.time()-$t0))")
+  say "$ns: PPP up, local $C_LOCAL peer $C_PEER (tunnel up in ${C_SECS}s)"
+}
+pings() { ip netns exec "$1" ping -c 3 -i 0.3 -W 3 "$2" >/dev/null 2>&1 || ip netns exec "$1" ping -c 3 -i 0.5 -W 3 "$2" >/dev/null 2>&1; }
+whoami_via() {  # whoami_via NS HOST: route HOST through the tunnel, ask it who it sees
+  ip -n "$1" route replace "$2"/32 dev "${1}ppp" 2>/dev/null
+  ip netns exec "$1" curl -s --max-time 10 "http://$2:8080/" 2>/dev/null | head -n 1
+}
+
+U1=$(pj dyn_user.name); U1P=$(pj dyn_user.password)
+U2=$(pj static_user.name); U2P=$(pj static_user.password); U2IP=$(pj static_user.ip)
+
+# ======================================== try mode ==========================================
+if [ "$MODE" = try ]; then
+  if connect c1 "$U1" "$U1P" "$PSK"; then
+    ok=no; pings c1 "$GWPPP" && ok=yes
+    seen=$(whoami_via c1 $FAR)
+    echo "TRY public_ip=$PUB user=$U1 assigned_ip=$C_LOCAL gateway_ppp=$C_PEER ping_gateway=$ok far_host_sees=${seen:-nothing} cloud_init_done=${CI_DONE}s boot_to_ready=${READY}s tunnel_up=${C_SECS}s"
+    if [ $ok = yes ] && [ "$seen" = "$PUB" ]; then echo "TRY verdict=PASS"; else echo "TRY verdict=FAIL"; fi
+  else
+    echo "TRY public_ip=$PUB user=$U1 cloud_init_done=${CI_DONE}s boot_to_ready=${READY}s"
+    echo "TRY error: $C_ERR"
+    echo "TRY verdict=FAIL"
+    dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
+  fi
+  finish poweroff
+fi
+
+# ======================================== phase 2 ===========================================
+if [ -e $STATE/phase1.done ]; then
+  say "phase 2: after reboot"
+  touch $STATE/phase2.started
+  . $STATE/phase1.env
+  iid=$(cat /var/lib/cloud/data/instance-id 2>/dev/null)
+  now_sems=$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')
+  boot2_log=$(awk '/Cloud-init v\. .* running .init-local/{n++} n==2' /var/log/cloud-init.log 2>/dev/null)
+  # (cloud-init logs "Running module X" even when X is then skipped as "already ran", so the
+  # evidence is the semaphores' and the runcmd script's mtimes, not the log)
+  info "boot 2 cloud-init.log: $(echo "$boot2_log" | grep -c 'already ran') modules skipped as already ran"
+  if [ "$iid" = "$P1_IID" ] && [ "$now_sems" = "$P1_SEMS" ]; then
+    check reboot_cloudinit_not_rerun PASS "instance-id $iid unchanged; per-instance semaphores (runcmd, scripts_user, write_files[_deferred], package install) and scripts/runcmd untouched"
+  else
+    check reboot_cloudinit_not_rerun FAIL "instance-id $P1_IID -> $iid; before: $P1_SEMS after: $now_sems"
+  fi
+  st=$(cloud-init status --long 2>&1 | tr '\n' ' ')
+  if cloud-init status 2>&1 | grep -q 'status: done'; then check reboot_cloudinit_done PASS "$st"; else check reboot_cloudinit_done FAIL "$st"; fi
+  if gateway_ready; then check reboot_gateway_services PASS "ready at ${READY}s uptime"; else check reboot_gateway_services FAIL "pluto/xl2tpd not listening: $(ss -lun | tr '\n' ' ')"; fi
+  if connect c1 "$U1" "$U1P" "$PSK" && pings c1 "$GWPPP"; then
+    check reboot_client_connects PASS "$U1 got $C_LOCAL, pinged $GWPPP (tunnel up in ${C_SECS}s)"
+  else
+    check reboot_client_connects FAIL "${C_ERR:-ping to $GWPPP failed}"
+    dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
+    journalctl -b -u ipsec -u xl2tpd --no-pager -n 30 | sed 's/^/  | /'
+  fi
+  client_down c1
+  finish poweroff
+fi
+
+# ======================================== phase 1 ===========================================
+say "phase 1: first boot; uptime at cloud-init done ${CI_DONE}s, gateway ready ${READY}s"
+echo "TIMING cloud_init_done=${CI_DONE}s gateway_ready=${READY}s"
+
+# -- cloud-init itself
+st=$(cloud-init status --long 2>&1 | tr '\n' ' ')
+errs=$(python3 -c 'import json;d=json.load(open("/run/cloud-init/result.json"))["v1"];print("; ".join(d.get("errors",[])))' 2>/dev/null)
+if cloud-init status 2>&1 | grep -q 'status: done' && [ -z "$errs" ]; then
+  check cloudinit_done PASS "$st"
+else
+  check cloudinit_done FAIL "$st errors: $errs"
+  grep -E 'WARNING|ERROR|Traceback|failed' /var/log/cloud-init.log | tail -n 30 | sed 's/^/  | /'
+  tail -n 40 /var/log/cloud-init-output.log | sed 's/^/  | /'
+fi
+sch=$(cloud-init schema --system 2>&1); rc=$?; sch=$(echo "$sch" | tr '\n' ' ')
+if [ $rc -eq 0 ] && ! echo "$sch" | grep -qi 'invalid\|error'; then check cloudinit_schema PASS "$sch"; else check cloudinit_schema FAIL "$sch"; fi
+nwarn=$(grep -c ' WARNING' /var/log/cloud-init.log 2>/dev/null || true)
+info "cloud-init.log has ${nwarn:-0} WARNING lines"
+grep ' WARNING' /var/log/cloud-init.log 2>/dev/null | head -n 10 | sed 's/^/  | /'
+info "imds requests: $(grep -c '^IMDS' /run/e2e/imds.log 2>/dev/null) ($(grep '^IMDS' /run/e2e/imds.log 2>/dev/null | awk '{print $2, $3, $4}' | sort | uniq -c | tr '\n' ';' | tr -s ' '))"
+info "gateway ipsec leftid files: $(grep -rhoE 'leftid=[^ ]*' /etc/ipsec.conf /etc/ipsec.d 2>/dev/null | sort -u | tr '\n' ' ')"
+if gateway_ready; then check gateway_services PASS "pluto on 4500, xl2tpd on 1701 at ${READY}s uptime"; else
+  check gateway_services FAIL "$(ss -lunp | tr '\n' ' ')"
+  systemctl --no-pager status ipsec xl2tpd 2>&1 | tail -n 30 | sed 's/^/  | /'
+fi
+
+# -- capture the public link (the router's uplink) while the clients work
+ip netns exec vpc tcpdump -i up0 -n -U -w /run/e2e/public.pcap >/run/e2e/tcpdump.log 2>&1 &
+TCPDUMP=$!
+sleep 1
+
+# -- user 1 (dynamic address), behind the home NAT
+if connect c1 "$U1" "$U1P" "$PSK"; then
+  if in_pool "$C_LOCAL" "$POOL" && [ "$C_LOCAL" != "$GWPPP" ]; then
+    check user1_pool_address PASS "$U1 got $C_LOCAL from $POOL (tunnel up in ${C_SECS}s)"
+  else check user1_pool_address FAIL "$U1 got $C_LOCAL, not a client address in $POOL"; fi
+  if [ "$C_PEER" = "$GWPPP" ] && pings c1 "$GWPPP"; then check user1_ping_gateway PASS "pinged $GWPPP"; else check user1_ping_gateway FAIL "peer $C_PEER, ping $GWPPP failed"; fi
+  seen=$(whoami_via c1 $FAR)
+  if [ "$seen" = "$PUB" ]; then check user1_far_host_nat PASS "far host saw $seen"; else check user1_far_host_nat FAIL "far host saw '${seen}' (want $PUB)"; fi
+  info "user1 vpc host $VPCHOST via tunnel sees: '$(whoami_via c1 $VPCHOST)'"
+  info "user1 pppd auth: $(grep -oE 'auth chap [A-Za-z0-9-]+' /var/log/e2e-pppd-c1.log | tail -n 1), $(grep -oE 'CHAP authentication succeeded' /var/log/e2e-pppd-c1.log | head -n 1)"
+  info "user1 charon: $(grep -E 'selected proposal|NAT|established' /run/e2e/c1/swanctl-initiate.out | sed 's/^\[[A-Z]*\] //' | cut -c1-90 | head -n 6 | tr '\n' ';')"
+else
+  check user1_pool_address FAIL "$C_ERR"; check user1_ping_gateway FAIL "not connected"; check user1_far_host_nat FAIL "not connected"
+  dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
+  journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
+fi
+
+# -- user 2 (static address), directly on the internet, while user 1 stays connected
+if [ -n "$U2" ]; then
+  if connect c2 "$U2" "$U2P" "$PSK"; then
+    if [ "$C_LOCAL" = "$U2IP" ]; then check user2_static_address PASS "$U2 got exactly $U2IP (tunnel up in ${C_SECS}s)"; else check user2_static_address FAIL "$U2 got $C_LOCAL, want $U2IP"; fi
+    if pings c2 "$GWPPP"; then check user2_ping_gateway PASS "pinged $GWPPP"; else check user2_ping_gateway FAIL "ping $GWPPP failed"; fi
+    seen=$(whoami_via c2 $FAR)
+    if [ "$seen" = "$PUB" ]; then check user2_far_host_nat PASS "far host saw $seen"; else check user2_far_host_nat FAIL "far host saw '${seen}' (want $PUB)"; fi
+  else
+    check user2_static_address FAIL "$C_ERR"; check user2_ping_gateway FAIL "not connected"; check user2_far_host_nat FAIL "not connected"
+    dump_logs /run/e2e/c2/swanctl-initiate.out /var/log/e2e-charon-c2.log /var/log/e2e-pppd-c2.log /var/log/e2e-xl2tpd-c2.log
+    journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
+  fi
+  a1=$(ip -n c1 -o -4 addr show dev c1ppp 2>/dev/null | awk '{print $4}'); a2=$(ip -n c2 -o -4 addr show dev c2ppp 2>/dev/null | awk '{print $4}')
+  if [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && pings c1 "$GWPPP" && pings c2 "$GWPPP"; then
+    check two_users_concurrent PASS "$U1 ($a1) and $U2 ($a2) both up and pinging $GWPPP"
+  else check two_users_concurrent FAIL "c1='$a1' c2='$a2'"; fi
+else
+  info "config has no user with a static ip: static-address and concurrency checks skipped"
+fi
+
+# -- what crossed the public link
+sleep 1; kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+cnt() { tcpdump -r /run/e2e/public.pcap -n "$1" 2>/dev/null | wc -l; }
+clients="(host 198.51.100.2 or host 198.51.100.66)"
+n1701=$(cnt "udp port 1701"); nike=$(cnt "udp port 500"); n4500=$(cnt "udp port 4500")
+nespudp=$(cnt "udp port 4500 and udp[8:4] != 0"); nesp=$(cnt "ip proto 50")
+nother=$(cnt "host $PUB and $clients and not (udp port 500 or udp port 4500)")
+info "public link: $nike IKE/500, $n4500 udp/4500 ($nespudp ESP-in-UDP), $nesp raw ESP, $n1701 udp/1701, $nother other client<->gateway"
+if [ "$n1701" = 0 ] && [ "$nother" = 0 ] && [ "$nespudp" -gt 0 ]; then
+  check public_link_only_ipsec PASS "only IKE and ESP-in-UDP between clients and $PUB ($nespudp ESP-in-UDP packets, 0 udp/1701)"
+else
+  check public_link_only_ipsec FAIL "udp/1701=$n1701 other=$nother esp-in-udp=$nespudp"
+  tcpdump -r /run/e2e/public.pcap -n "host $PUB and $clients and not (udp port 500 or udp port 4500)" 2>/dev/null | head -n 5 | sed 's/^/  | /'
+fi
+client_down c1; client_down c2
+
+# -- cleartext L2TP (no IPsec) must get no answer. Positive control: the same probe on the
+# gateway's loopback shows the probe is one xl2tpd answers when it is reachable.
+info "probe control on gateway loopback: $(python3 $LIB/l2tp_probe.py 127.0.0.1 3)"
+r=$(ip netns exec c2 python3 $LIB/l2tp_probe.py "$PUB" 6)
+if [ $? -ne 0 ]; then check l2tp_without_ipsec_ignored PASS "SCCRQ to $PUB:1701 in clear: $r"; else check l2tp_without_ipsec_ignored FAIL "$r"; fi
+
+# -- wrong password: IPsec comes up, PPP authentication must fail
+if connect c1 "$U1" "wrong-$U1P" "$PSK"; then
+  check wrong_password_refused FAIL "$U1 with a wrong password got $C_LOCAL"
+else
+  if echo "$C_ERR" | grep -q 'no PPP address'; then check wrong_password_refused PASS "IPsec up, PPP refused: $C_ERR"
+  else check wrong_password_refused FAIL "failed before PPP (cannot tell): $C_ERR"; fi
+fi
+client_down c1
+# -- wrong PSK: IKE must not complete
+client_config c1 "$U1" "$U1P" "wrong-$PSK" "$PUB"
+if ipsec_up c1; then
+  check wrong_psk_refused FAIL "IKE/IPsec established with a wrong PSK"
+elif grep -q 'initiate failed' /run/e2e/c1/swanctl-initiate.out 2>/dev/null; then
+  check wrong_psk_refused PASS "no SA: $(grep -vE '^\s*$' /run/e2e/c1/swanctl-initiate.out | tail -n 1)"
+else
+  check wrong_psk_refused FAIL "the client did not run: $(cat /run/e2e/c1/swanctl-*.out 2>/dev/null | tail -n 2 | tr '\n' ' ')"
+fi
+client_down c1
+
+# -- remember what a reboot must not change, then reboot on the same disk
+{
+  echo "P1_IID='$(cat /var/lib/cloud/data/instance-id 2>/dev/null)'"
+  echo "P1_SEMS='$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')'"
+} > $STATE/phase1.env
+touch $STATE/phase1.done
+echo "PHASE1 failed=$FAILS"
+finish "$(pj reboot)"

@@ -1,0 +1,43 @@
+// Reads a stack config (Pulumi.<stack>.yaml) and writes the harness parameters (params.json)
+// the VM's test harness uses: PSK, users, pool, the gateway's PPP address (the pool's first host).
+// Usage: node params.js CONFIG OUT MODE PUBLIC_IP
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { createRequire } = require("module");
+// The product's own node_modules has `yaml`.
+const req = createRequire(path.join(__dirname, "..", "..", "package.json"));
+const YAML = req("yaml");
+
+const [configFile, out, mode, publicIp, hold, reboot] = process.argv.slice(2);
+const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) || {};
+const c = doc.config || {};
+const get = (k) => c[`vpn-gateway:${k}`];
+const psk = get("psk");
+const users = get("users") || [];
+const pool = get("clientPool") || "192.168.42.0/24";
+if (typeof psk !== "string" || !psk) throw new Error(`${configFile}: vpn-gateway:psk missing (plain value needed for the local test)`);
+if (!users.length) throw new Error(`${configFile}: vpn-gateway:users is empty`);
+for (const u of users) {
+  if (typeof u.password !== "string") throw new Error(`${configFile}: user ${u.name} has no plain password`);
+}
+const [net] = pool.split("/");
+const o = net.split(".").map(Number);
+const n = ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+const first = n + 1;
+const gwPpp = [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join(".");
+const dyn = users.find((u) => !u.ip) || users[0];
+const stat = users.find((u) => u.ip) || null;
+const params = {
+  mode,
+  hold: hold === "yes",
+  // phase 1 ends by powering off (run.sh boots the same disk again) or by rebooting in place
+  reboot: reboot === "guest" ? "reboot" : "poweroff",
+  public_ip: publicIp,
+  psk,
+  pool_cidr: pool,
+  gw_ppp_ip: gwPpp,
+  dyn_user: { name: dyn.name, password: dyn.password, ip: dyn.ip || null },
+  static_user: stat ? { name: stat.name, password: stat.password, ip: stat.ip } : { name: "", password: "", ip: "" },
+};
+fs.writeFileSync(out, JSON.stringify(params, null, 2));

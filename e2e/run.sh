@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# VM end-to-end test of the gateway's first boot (and try-out).
+#
+#   bash e2e/run.sh [--config FILE] [--try] [--bake-public-ip] [--user-data FILE] [--timeout SEC]
+#
+# Renders the gateway's cloud-config with the product's own `npm run render`, boots it in a
+# Debian 12 VM (QEMU/TCG) on an EC2-like test bed (private ens5, 1:1 NAT, IMDSv2), and lets real
+# L2TP/IPsec clients behind NATs check it. Streams progress from the serial console, prints each
+# "CHECK name PASS|FAIL reason", and ends with "N passed, M failed". Exit 0 only if all passed.
+#   --try             one demo client, prints address/user/IP/timings and a verdict (e2e/try.sh)
+#   --bake-public-ip  render with --public-ip (the gateway does not need IMDS for its address)
+#   --user-data FILE  boot this user-data instead of rendering (debugging)
+#   --hold            debugging: the VM stays up after the checks (root shell: e2e/lib/vmsh.py)
+#   --guest-reboot    reboot test as a reboot inside the same QEMU (default: power off, then boot
+#                     the same disk in a new QEMU; under TCG a warm reboot sometimes spends ~90 s
+#                     unpacking the initramfs)
+set -euo pipefail
+E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$E2E")"
+CONFIG="$ROOT/Pulumi.example.yaml"; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=900; HOLD=no; REBOOT=cold
+PUBLIC_IP=203.0.113.10; VPC_CIDR=172.31.0.0/16
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) CONFIG="$(realpath "$2")"; shift 2 ;;
+    --try) MODE=try; shift ;;
+    --bake-public-ip) BAKE=yes; shift ;;
+    --user-data) USER_DATA="$(realpath "$2")"; shift 2 ;;
+    --timeout) TIMEOUT="$2"; shift 2 ;;
+    --hold) HOLD=yes; shift ;;
+    --guest-reboot) REBOOT=guest; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+T_START=$(date +%s)
+el() { echo $(( $(date +%s) - T_START )); }
+log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
+
+# ---- host tools -----------------------------------------------------------------------------
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v genisoimage >/dev/null || need+=(genisoimage)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing host tools: ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+WORK="$E2E/.work/run-$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$WORK"; ln -sfn "$WORK" "$E2E/.work/last"
+log "work dir $WORK (console log: console.log)"
+
+# ---- user-data: the product's own render ----------------------------------------------------
+UD_SOURCE=""
+if [ -n "$USER_DATA" ]; then
+  cp "$USER_DATA" "$WORK/user-data"; UD_SOURCE="given file $USER_DATA"
+elif (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)'); then
+  args=(--config "$CONFIG" --out "$WORK/user-data")
+  [ $BAKE = yes ] && args+=(--public-ip "$PUBLIC_IP")
+  log "rendering: npm run render -- ${args[*]}"
+  if ! (cd "$ROOT" && npm run --silent render -- "${args[@]}") > "$WORK/render.log" 2>&1; then
+    sed 's/^/  render| /' "$WORK/render.log"; echo "CHECK render FAIL npm run render failed"; echo "0 passed, 1 failed"; exit 1
+  fi
+  [ -s "$WORK/user-data" ] || { echo "CHECK render FAIL no output"; echo "0 passed, 1 failed"; exit 1; }
+  UD_SOURCE="npm run render"
+else
+  log "WARNING: no 'render' script in package.json yet: using the STAND-IN e2e/standin/user-data.yaml"
+  cp "$E2E/standin/user-data.yaml" "$WORK/user-data"; UD_SOURCE="STAND-IN (not the product)"
+fi
+log "user-data from $UD_SOURCE: $(stat -c %s "$WORK/user-data") bytes$( [ "$(head -c2 "$WORK/user-data" | od -An -tx1 | tr -d ' ')" = 1f8b ] && echo ' (gzip)')"
+[ "$(stat -c %s "$WORK/user-data")" -le 16384 ] || log "WARNING: user-data exceeds EC2's 16 KB limit"
+
+# ---- image and local package repository (cached) ---------------------------------------------
+EXTRA=$(node "$E2E/lib/packages.js" "$WORK/user-data")
+log "cloud-config packages: ${EXTRA:-none listed}"
+IMAGE_DIR=""
+eval "$(bash "$E2E/image/build.sh" --extra-packages "$EXTRA" 2> >(sed 's/^/  /' >&2) | grep -E '^(IMAGE_DIR|REPO_DIR|REPO_ISO)=')"
+if [ -z "$IMAGE_DIR" ] || [ ! -e "$IMAGE_DIR/.done" ]; then
+  echo "CHECK image_build FAIL e2e/image/build.sh failed (see above)"; echo "0 passed, 1 failed"; exit 1
+fi
+
+# ---- seed (NoCloud) and harness parameters ---------------------------------------------------
+mkdir -p "$WORK/seed" "$WORK/param"
+cp "$WORK/user-data" "$WORK/seed/user-data"
+IID="i-e2e$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+printf 'instance-id: %s\nlocal-hostname: vpn-gateway\n' "$IID" > "$WORK/seed/meta-data"
+genisoimage -quiet -volid cidata -joliet -rock -o "$WORK/seed.iso" "$WORK/seed/user-data" "$WORK/seed/meta-data"
+node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT"
+genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$WORK/param.iso" "$WORK/param/params.json"
+
+# ---- boot ----------------------------------------------------------------------------------
+# TCG, not KVM (KVM guests hang on this machine kind). The image stays pristine: the VM writes to
+# a per-run qcow2 overlay (cold reboot: the same disk is booted again by a second QEMU) or, with
+# --guest-reboot, to QEMU's snapshot=on overlay that a reboot inside the same QEMU keeps.
+if [ $REBOOT = cold ]; then
+  qemu-img create -q -f qcow2 -F raw -b "$IMAGE_DIR/rootfs.img" "$WORK/disk.qcow2"
+  ROOT_DRIVE="file=$WORK/disk.qcow2,format=qcow2,if=virtio"
+else
+  ROOT_DRIVE="file=$IMAGE_DIR/rootfs.img,format=raw,if=virtio,snapshot=on"
+fi
+start_qemu() {  # start_qemu N: boot N, console in console-N.log
+  CONSOLE="$WORK/console-$1.log"; : > "$CONSOLE"
+  qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1024 \
+    -display none -vga none -monitor none -serial "file:$CONSOLE" \
+    -serial "unix:$WORK/shell.sock,server=on,wait=off" -nic none \
+    -kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0" \
+    -drive "$ROOT_DRIVE" \
+    -drive "file=$WORK/seed.iso,format=raw,if=virtio,readonly=on" \
+    -drive "file=$REPO_ISO,format=raw,if=virtio,readonly=on" \
+    -drive "file=$WORK/param.iso,format=raw,if=virtio,readonly=on" \
+    >> "$WORK/qemu.log" 2>&1 &
+  QPID=$!
+  ln -sfn "console-$1.log" "$WORK/console.log"
+  log "QEMU started (boot $1, pid $QPID, instance-id $IID, timeout ${TIMEOUT}s for the whole run)"
+}
+trap 'kill $QPID 2>/dev/null || true' EXIT
+
+# ---- follow the serial console -----------------------------------------------------------------
+# Milestones and harness lines are printed as they come; otherwise a heartbeat every 20 s.
+T_BOOT=$(date +%s)
+timed_out=no; boots=0; qemu_boot=1
+start_qemu 1
+pos=0; last_print=$(date +%s)
+while :; do
+  if [ -s "$CONSOLE" ]; then
+    while IFS= read -r line; do
+      line=${line//$'\r'/}
+      # journal+console lines arrive as "[  12.3] harness.sh[42]: TEXT": keep TEXT
+      [[ "$line" =~ ^\[\ *[0-9.]+\]\ (harness|testbed)\.sh\[[0-9]+\]:\ (.*)$ ]] && line=${BASH_REMATCH[2]}
+      msg=""
+      case "$line" in
+        *"Linux version"*) boots=$((boots+1)); msg="kernel up (boot $boots)" ;;
+        *"Welcome to "*) msg="systemd up" ;;
+        *"running 'init-local'"*) msg="cloud-init: init-local stage" ;;
+        *"running 'init'"*) msg="cloud-init: init (network) stage" ;;
+        *"running 'modules:config'"*) msg="cloud-init: config stage" ;;
+        *"running 'modules:final'"*) msg="cloud-init: final stage (packages, runcmd)" ;;
+        *"Cloud-init v."*"finished"*) msg="cloud-init: ${line#*Cloud-init v. }" ;;
+        *"Setting up "*) p=${line#*Setting up }; p=${p%%[: ]*}
+                         [[ " $EXTRA " == *" $p "* ]] && msg="apt: installed ${line#*Setting up }" ;;
+        *FAILED*|*"Failed to start"*|*Traceback*) msg="console: $line" ;;
+        E2E*|CHECK\ *|INFO\ *|TIMING\ *|TRY\ *|PHASE1\ *|"  | "*) msg="$line" ;;
+        *"reboot: Restarting"*) msg="guest rebooting" ;;
+        *"reboot: Power down"*) msg="guest powered off" ;;
+      esac
+      if [ -n "$msg" ]; then log "$msg"; last_print=$(date +%s); fi
+    done < <(tail -c +$((pos + 1)) "$CONSOLE")
+    pos=$(stat -c %s "$CONSOLE")
+  fi
+  if ! kill -0 $QPID 2>/dev/null; then
+    wait $QPID 2>/dev/null || true
+    # cold reboot: phase 1 powered off; boot the same disk again in a new QEMU
+    if [ $REBOOT = cold ] && [ $MODE = test ] && [ $qemu_boot = 1 ] && grep -aq 'PHASE1 failed=' "$CONSOLE"; then
+      qemu_boot=2; start_qemu 2; pos=0; continue
+    fi
+    break
+  fi
+  now=$(date +%s)
+  if [ $((now - T_BOOT)) -ge "$TIMEOUT" ]; then timed_out=yes; log "TIMEOUT after ${TIMEOUT}s: stopping QEMU"; kill $QPID; break; fi
+  if [ $((now - last_print)) -ge 20 ]; then
+    lastline=$(tail -c 2000 "$CONSOLE" | tr -d '\r' | grep -v '^\s*$' | tail -n 1 | cut -c1-100)
+    log "... still running (VM up $((now - T_BOOT))s; console: ${lastline})"; last_print=$now
+  fi
+  sleep 1
+done
+wait $QPID 2>/dev/null || true
+trap - EXIT
+VM_SECS=$(( $(date +%s) - T_BOOT ))
+rm -f "$WORK/disk.qcow2"   # the overlay holds the installed gateway (~0.3 GB); logs stay
+
+# ---- results ---------------------------------------------------------------------------------
+cat "$WORK"/console-*.log | tr -d '\r' | sed -E 's/^\[ *[0-9.]+\] (harness|testbed)\.sh\[[0-9]+\]: //' > "$WORK/console.txt"
+if [ $MODE = try ]; then
+  tryline=$(grep -a '^TRY public_ip' "$WORK/console.txt" | tail -n 1 || true)
+  echo
+  echo "Try-out (user-data from $UD_SOURCE, config $CONFIG)"
+  for kv in $tryline; do [ "$kv" = TRY ] || echo "  ${kv%%=*}: ${kv#*=}"; done
+  echo "  whole VM run: ${VM_SECS}s"
+  grep -a '^TRY error:' "$WORK/console.txt" | sed 's/^TRY /  /' || true
+  if grep -aq '^TRY verdict=PASS' "$WORK/console.txt"; then echo "Verdict: PASS - a client connected through the gateway"; exit 0; fi
+  echo "Verdict: FAIL$( [ $timed_out = yes ] && echo ' (timeout)') - see $WORK/console.txt"; exit 1
+fi
+
+EXPECTED="cloudinit_done cloudinit_schema gateway_services user1_pool_address user1_ping_gateway user1_far_host_nat
+user2_static_address user2_ping_gateway user2_far_host_nat two_users_concurrent public_link_only_ipsec
+l2tp_without_ipsec_ignored wrong_password_refused wrong_psk_refused reboot_cloudinit_not_rerun reboot_cloudinit_done
+reboot_gateway_services reboot_client_connects"
+grep -q '"ip": "[0-9]' "$WORK/param/params.json" || EXPECTED=$(echo "$EXPECTED" | tr ' ' '\n' | grep -vE '^(user2_|two_users)')
+pass=0; fail=0
+echo
+echo "Results (user-data from $UD_SOURCE; VM ran ${VM_SECS}s)"
+for name in $EXPECTED; do
+  l=$(grep -a "^CHECK $name " "$WORK/console.txt" | tail -n 1 || true)
+  if [ -z "$l" ]; then echo "CHECK $name FAIL missing (VM did not get that far$( [ $timed_out = yes ] && echo ', timeout'))"; fail=$((fail+1))
+  elif [[ "$l" == "CHECK $name PASS"* ]]; then echo "$l"; pass=$((pass+1))
+  else echo "$l"; fail=$((fail+1)); fi
+done
+[ $timed_out = yes ] && { echo "CHECK run_within_timeout FAIL ${TIMEOUT}s"; fail=$((fail+1)); }
+case "$UD_SOURCE" in STAND-IN*) echo "NOTE: the product was NOT tested: the stand-in user-data was used";; esac
+echo "${pass} passed, ${fail} failed"
+[ $fail -eq 0 ]
