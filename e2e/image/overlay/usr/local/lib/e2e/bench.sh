@@ -1,0 +1,290 @@
+#!/bin/bash
+# Benchmark inside the VM (not product, not a test: prints figures, asserts nothing).
+# Started by e2e-bench.service only when the parameter drive holds bench.json (e2e/bench.sh
+# writes it; the normal e2e run writes params.json instead, so this never runs there).
+#   mode=bare     boot-time reference: report when cloud-init's final stage was done, power off
+#   mode=gateway  the gateway's boot-to-ready, then N real L2TP/IPsec clients (strongSwan charon +
+#                 swanctl, xl2tpd LAC, pppd; one network namespace each with its own public
+#                 address), at most P connecting at a time, all kept up; per-client IKE and PPP
+#                 set-up times, how many are up at the end, failures with reasons; power off.
+# Output lines: "BENCH: [uptime] progress" and "BENCHRES key=value ..." (collected by e2e/bench.sh).
+set -u
+LIB=/usr/local/lib/e2e
+B=/srv/e2e/bench.json
+SS=/opt/strongswan
+R=/run/e2e/bench
+mkdir -p $R
+bj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1])).get(sys.argv[2]);print("" if d is None else d)' $B "$1"; }
+up() { awk '{printf "%.1f", $1}' /proc/uptime; }
+say() { echo "BENCH: [$(up)s] $*"; }
+res() { echo "BENCHRES $*"; }
+MODE=$(bj mode)
+
+# ---- boot-to-ready -------------------------------------------------------------------------
+# The harness's definition of "gateway ready" (pluto and xl2tpd listening), plus IKE's port 500.
+gateway_ready() {
+  local s; s=$(ss -lunp 2>/dev/null)
+  echo "$s" | grep -q ':500 .*pluto' && echo "$s" | grep -q ':4500 .*pluto' && echo "$s" | grep -q ':1701 .*xl2tpd'
+}
+if [ "$MODE" = gateway ]; then
+  # this unit starts right after the test bed (early, not after cloud-final), so poll from here
+  ( while ! gateway_ready; do sleep 1; done; up > $R/ready ) &
+  READY_POLL=$!
+fi
+say "mode=$MODE; waiting for cloud-init"
+cloud-init status --wait >/dev/null 2>&1
+CI_SEEN=$(up)
+# cloud-init's own figure: "Cloud-init v. X finished at ... Up N seconds" (uptime at final done)
+CI_DONE=$(grep -a 'Cloud-init v\..*finished' /var/log/cloud-init-output.log 2>/dev/null | tail -n 1 | sed -nE 's/.*Up ([0-9.]+) seconds.*/\1/p')
+CI_STATUS=$(cloud-init status 2>&1 | tr '\n' ' ')
+say "cloud-init done (cloud-init says uptime ${CI_DONE:-?}s; $CI_STATUS)"
+res "cloud_init_done=${CI_DONE:-$CI_SEEN} cloud_init_seen=$CI_SEEN status=$(echo $CI_STATUS | sed 's/status: //;s/ /_/g')"
+res "mem_total_mb=$(free -m | awk '/^Mem:/{print $2}') mem_used_mb=$(free -m | awk '/^Mem:/{print $3}') cpus=$(nproc)"
+
+if [ "$MODE" != gateway ]; then
+  say "bare boot measured; powering off"
+  sync; systemctl --no-block poweroff; exit 0
+fi
+
+for i in $(seq 1 180); do [ -s $R/ready ] && break; sleep 1; done
+kill $READY_POLL 2>/dev/null
+if [ -s $R/ready ]; then
+  READY=$(cat $R/ready)
+  say "gateway ready at ${READY}s uptime (pluto on 500/4500, xl2tpd on 1701)"
+  res "gateway_ready=$READY"
+else
+  say "gateway NOT ready 180 s after cloud-init: $(ss -lunp | tr '\n' ' ')"
+  res "gateway_ready=never"
+  sync; systemctl --no-block poweroff; exit 0
+fi
+
+# ---- clients -------------------------------------------------------------------------------
+N=$(bj clients); P=$(bj parallel); PUB=$(bj public_ip); GWPPP=$(bj gw_ppp_ip)
+PPP_TIMEOUT=$(bj ppp_timeout); IKE_TIMEOUT=$(bj ike_timeout)
+python3 -c 'import json;d=json.load(open("/srv/e2e/bench.json"))
+for u in d["users"]: print(u["name"], u["password"])' > $R/users
+python3 -c 'import json;print(json.load(open("/srv/e2e/bench.json"))["psk"])' > $R/psk
+PSK=$(cat $R/psk)
+
+# strongSwan client, unpacked once (as client.sh does)
+if [ ! -e $SS/.done ]; then
+  mkdir -p $SS; for d in /srv/repo/client/*.deb; do dpkg-deb -x "$d" $SS; done
+  mkdir -p /usr/lib/ipsec; touch $SS/.done
+fi
+
+# Client network: a switch (bridge) in the "internet" namespace, 198.18.0.1/16 (the benchmark
+# range); client k is namespace bNNN with 198.18.1.k, no NAT of its own (the gateway still sits
+# behind the 1:1 NAT, so NAT-T is used).
+ip -n inet link add bbr0 type bridge
+ip -n inet link set bbr0 up
+ip -n inet addr add 198.18.0.1/16 dev bbr0
+nsname() { printf 'b%03d' "$1"; }
+# (ip -batch: one process per namespace instead of eight)
+for k in $(seq 1 "$N"); do echo "netns add $(nsname $k)"; done | ip -batch -
+for k in $(seq 1 "$N"); do echo "link add bv$k type veth peer name eth0 netns $(nsname $k)"; echo "link set bv$k master bbr0 up"; done | ip -n inet -batch -
+for k in $(seq 1 "$N"); do
+  printf 'link set lo up\nlink set eth0 up\naddr add 198.18.1.%s/16 dev eth0\nroute add default via 198.18.0.1\n' $k | ip -n $(nsname $k) -batch -
+done
+say "client network: $N namespaces on 198.18.0.0/16 behind the internet namespace"
+
+ss_run() {  # as client.sh: private /run and /usr/lib/ipsec per client
+  local ns=$1; shift
+  ip netns exec "$ns" unshare -m sh -c \
+    'mount --bind '"$SS"'/usr/lib/ipsec /usr/lib/ipsec && mount --bind /run/e2e/'"$ns"'/run /run && exec env STRONGSWAN_CONF=/etc/e2e-clients/'"$ns"'/strongswan.conf "$@"' \
+    ss "$@"
+}
+ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+
+# Same client configuration as client.sh (IKEv1 main mode PSK, transport udp/1701, MS-CHAPv2-only
+# pppd), with fewer charon threads (memory) and the log level lowered.
+client_config() {
+  local ns=$1 user=$2 pass=$3 psk=$4 server=$5
+  local e=/etc/netns/$ns s=/etc/e2e-clients/$ns
+  mkdir -p $e/ppp $e/xl2tpd $s /run/e2e/$ns/run
+  cat > $s/strongswan.conf <<SSC
+charon {
+  # only the plugins an IKEv1 PSK client needs: loading all of them costs seconds of CPU under TCG
+  load = random nonce openssl kdf kernel-netlink socket-default vici
+  threads = 8
+  install_routes = no
+  install_virtual_ip = no
+  retransmit_tries = 5
+  retransmit_timeout = 3
+  plugins {
+    vici { socket = unix:///run/charon.vici }
+  }
+  filelog {
+    e2e { path = /var/log/e2e-charon-$ns.log  time_format = %T  default = 1  append = yes }
+  }
+  syslog { daemon { default = -1 } }
+}
+swanctl {
+  load = pem pkcs1 x509 revocation constraints pubkey openssl random
+}
+SSC
+  cat > $s/swanctl.conf <<SWC
+connections {
+  l2tp {
+    version = 1
+    remote_addrs = $server
+    proposals = aes256-sha256-modp2048,aes128-sha1-modp2048
+    local { auth = psk }
+    remote { auth = psk
+             id = $server }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = dynamic[udp/1701]
+        remote_ts = dynamic[udp/1701]
+        esp_proposals = aes256gcm16,aes128gcm16,aes256-sha256,aes128-sha1
+      }
+    }
+  }
+}
+secrets {
+  ike-gw {
+    id = $server
+    secret = 0s$(printf '%s' "$psk" | base64 -w0)
+  }
+}
+SWC
+  cat > $e/xl2tpd/xl2tpd.conf <<XLC
+[global]
+access control = no
+[lac gw]
+lns = $server
+pppoptfile = /etc/ppp/options.l2tpd.client
+length bit = yes
+refuse pap = yes
+require authentication = no
+autodial = yes
+redial = no
+XLC
+  : > $e/ppp/options; : > $e/ppp/chap-secrets; : > $e/ppp/pap-secrets
+  # pppd runs /etc/ppp/ip-up (here the client's own) when IPCP is up: it stamps the time, so the
+  # waiting loop below can poll a file cheaply and the PPP figure does not depend on its interval
+  printf '#!/bin/sh\necho "$4 $5 $(date +%%s.%%N)" > %s/%s.ppp\n' "$R" "$ns" > $e/ppp/ip-up
+  chmod +x $e/ppp/ip-up
+  cat > $e/ppp/options.l2tpd.client <<PPC
+ipcp-accept-local
+ipcp-accept-remote
+refuse-eap
+refuse-pap
+refuse-chap
+refuse-mschap
+noauth
+noccp
+mtu 1280
+mru 1280
+nodefaultroute
+ifname ${ns}ppp
+name $(ppp_quote "$user")
+password $(ppp_quote "$pass")
+logfile /var/log/e2e-pppd-$ns.log
+PPC
+}
+
+# one client: writes $R/NS.res = "OK start=.. ike=.. ppp=.. total=.. addr=.." or "FAIL stage reason"
+dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
+bench_client() {
+  local k=$1 ns user pass t0 t1 t2 t3 i a
+  ns=$(nsname $k)
+  read -r user pass < <(sed -n "${k}p" $R/users)
+  t0=$EPOCHREALTIME
+  client_config "$ns" "$user" "$pass" "$PSK" "$PUB"
+  setsid bash -c "$(declare -f ss_run); SS=$SS; ss_run $ns /usr/lib/ipsec/charon" \
+    >>/var/log/e2e-charon-$ns.out 2>&1 </dev/null &
+  local deadline=$((SECONDS + 120))
+  while [ $SECONDS -lt $deadline ]; do [ -S /run/e2e/$ns/run/charon.vici ] && break; sleep 0.5; done
+  if ! ss_run "$ns" $SS/usr/sbin/swanctl --load-all --file /etc/e2e-clients/$ns/swanctl.conf >/run/e2e/$ns/swanctl-load.out 2>&1; then
+    echo "FAIL charon charon/swanctl --load-all failed: $(tail -n 1 /run/e2e/$ns/swanctl-load.out)" > $R/$ns.res; return
+  fi
+  t1=$EPOCHREALTIME   # charon up, config loaded: IKE starts now
+  if ! ss_run "$ns" $SS/usr/sbin/swanctl --initiate --child l2tp --timeout "$IKE_TIMEOUT" >/run/e2e/$ns/swanctl-initiate.out 2>&1; then
+    echo "FAIL ike $(grep -vE '^\s*$' /run/e2e/$ns/swanctl-initiate.out | grep -iE 'fail|timeout|error|AUTH|NO_PROP' | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > $R/$ns.res; return
+  fi
+  t2=$EPOCHREALTIME   # CHILD_SA up: L2TP/PPP starts now
+  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/e2e/$ns/xl2tpd.pid \
+    -C /run/e2e/$ns/l2tp-control >>/var/log/e2e-xl2tpd-$ns.log 2>&1 </dev/null &
+  # (few process spawns while waiting: under TCG each costs ~0.1 s of CPU, and 10 clients wait)
+  a=""
+  local deadline=$((SECONDS + PPP_TIMEOUT))   # wall clock: under load a "sleep 0.5" takes seconds
+  for i in $(seq 1 100000); do
+    [ $SECONDS -ge $deadline ] && break
+    [ -s $R/$ns.ppp ] && { read -r a _ t3 < $R/$ns.ppp; break; }
+    if [ $((i % 4)) = 0 ] && grep -q 'Connection terminated' /var/log/e2e-pppd-$ns.log 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  [ -n "$a" ] || t3=$EPOCHREALTIME
+  if [ -n "$a" ]; then
+    echo "OK charon=$(dt $t0 $t1) ike=$(dt $t1 $t2) ppp=$(dt $t2 $t3) total=$(dt $t0 $t3) addr=$a" > $R/$ns.res
+  else
+    echo "FAIL ppp no PPP address after $(dt $t2 $t3)s: $( { grep -iE 'fail|refus|denied|terminat|error|timeout' /var/log/e2e-pppd-$ns.log 2>/dev/null; grep -iE 'fail|refus|denied|error|timeout|maximum' /var/log/e2e-xl2tpd-$ns.log 2>/dev/null; } | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > $R/$ns.res
+  fi
+}
+
+pct() {  # pct FIELD: min/median/p90/max/mean of FIELD over the OK clients
+  grep -h '^OK' $R/b*.res 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | sort -n | awk '
+    {v[NR]=$1; s+=$1} END{ if(NR==0){print "n=0"; exit}
+      printf "n=%d min=%.2f median=%.2f p90=%.2f max=%.2f mean=%.2f", NR, v[1], v[int((NR+1)/2)], v[int(NR*0.9+0.999)], v[NR], s/NR }'
+}
+count_res() { local n=0 f; for f in $R/b*.res; do [ -e "$f" ] && grep -q "^$1" "$f" && n=$((n+1)); done; echo $n; }
+
+# 1) one client alone: IKE and PPP set-up time on an idle gateway
+say "client 1 alone (idle gateway)"
+T_ALL0=$EPOCHREALTIME
+( bench_client 1 )   # in a subshell: its charon/xl2tpd must not be this shell's jobs (wait)
+say "client 1: $(cat $R/b001.res)"
+res "single $(cat $R/b001.res | tr ' ' '\n' | grep -E '^(OK|FAIL|charon|ike|ppp|total)=?' | tr '\n' ' ')"
+
+# 2) the others, at most P connecting at once; every connected client stays up
+say "clients 2..$N, at most $P connecting at once (each: own namespace, charon, xl2tpd, pppd)"
+BUDGET=$(bj client_budget); BUDGET=${BUDGET:-0}; ATTEMPTED=1; S0=$SECONDS
+T_B0=$EPOCHREALTIME; last=$SECONDS; inflight=0
+for k in $(seq 2 "$N"); do
+  if [ "$BUDGET" -gt 0 ] && [ $((SECONDS - S0)) -ge "$BUDGET" ]; then
+    say "client time budget ${BUDGET}s used up: no more clients launched after $ATTEMPTED"; break
+  fi
+  ATTEMPTED=$k
+  bench_client $k &
+  inflight=$((inflight + 1))
+  if [ $inflight -ge "$P" ]; then wait -n; inflight=$((inflight - 1)); fi
+  if [ $((SECONDS - last)) -ge 15 ]; then
+    last=$SECONDS
+    say "progress: launched $k/$N, connected $(count_res OK), failed $(count_res FAIL), mem used $(free -m | awk '/^Mem:/{print $3}') MB"
+  fi
+done
+while [ $inflight -gt 0 ]; do
+  wait -n; inflight=$((inflight - 1))
+  if [ $((SECONDS - last)) -ge 15 ]; then last=$SECONDS; say "progress: all launched, $inflight in flight, connected $(count_res OK), failed $(count_res FAIL)"; fi
+done
+T_END=$EPOCHREALTIME
+OKN=$(count_res OK); FAILN=$(count_res FAIL)
+say "all attempted: connected $OKN, failed $FAILN in $(dt $T_ALL0 $T_END)s"
+
+# 3) all at once: which are still up, and do they pass traffic (one ping each to the gateway)
+sleep 5
+still=0; pinged=0
+for k in $(seq 1 "$N"); do
+  ns=$(nsname $k)
+  if ip -n $ns -o -4 addr show dev ${ns}ppp 2>/dev/null | grep -q inet; then
+    still=$((still + 1))
+    ( ip netns exec $ns ping -c 1 -W 5 "$GWPPP" >/dev/null 2>&1 && touch $R/$ns.ping ) &
+  fi
+  [ $((k % 20)) = 0 ] && wait
+done
+wait
+pinged=$(ls $R/*.ping 2>/dev/null | wc -l)
+addrs=$(grep -h '^OK' $R/b*.res | sed -n 's/.*addr=//p' | sort -u | wc -l)
+res "concurrency attempted=$ATTEMPTED connected=$OKN failed=$FAILN still_up=$still ping_ok=$pinged distinct_addresses=$addrs parallel=$P"
+res "total_secs=$(dt $T_ALL0 $T_END) batch_secs=$(dt $T_B0 $T_END) secs_per_client=$(awk -v t="$(dt $T_ALL0 $T_END)" -v n="$OKN" 'BEGIN{if (n>0) printf "%.2f", t/n; else print "n/a"}')"
+res "stats_ike $(pct ike)"
+res "stats_ppp $(pct ppp)"
+res "stats_charon_start $(pct charon)"
+res "stats_total $(pct total)"
+res "gateway pluto_ipsec_sas=$(ipsec whack --trafficstatus 2>/dev/null | grep -c '#') pppd=$(pgrep -c -x pppd) xl2tpd_ppp_links=$(ip -o link show type ppp 2>/dev/null | wc -l) charon_clients=$(pgrep -c -x charon)"
+res "mem_total_mb=$(free -m | awk '/^Mem:/{print $2}') mem_used_mb=$(free -m | awk '/^Mem:/{print $3}') mem_available_mb=$(free -m | awk '/^Mem:/{print $7}') charon_rss_mb_each=$(ps -C charon -o rss= | awk '{s+=$1;n++} END{if(n) printf "%.1f", s/n/1024}') load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+for f in $R/b*.res; do grep -q '^FAIL' "$f" && echo "BENCHFAIL $(basename "$f" .res) $(cat "$f")"; done | head -n 30
+grep -h '^FAIL' $R/b*.res 2>/dev/null | awk '{print $2}' | sort | uniq -c | awk '{printf "BENCHRES failures_by_stage %s=%s\n", $2, $1}'
+say "bench done; powering off"
+sync; systemctl --no-block poweroff
