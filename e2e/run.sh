@@ -14,10 +14,13 @@
 #   --guest-reboot    reboot test as a reboot inside the same QEMU (default: power off, then boot
 #                     the same disk in a new QEMU; under TCG a warm reboot sometimes spends ~90 s
 #                     unpacking the initramfs)
+#   --skip-reboot     first boot only: no reboot phase, reboot_* checks not expected (mutants.sh)
+# The test clients' PSK and passwords always come from --config (default Pulumi.example.yaml),
+# never from the user-data: with --user-data a broken secret in the user-data must fail.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-CONFIG="$ROOT/Pulumi.example.yaml"; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=900; HOLD=no; REBOOT=cold
+CONFIG="$ROOT/Pulumi.example.yaml"; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=1200; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
 PUBLIC_IP=203.0.113.10; VPC_CIDR=172.31.0.0/16
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --hold) HOLD=yes; shift ;;
     --guest-reboot) REBOOT=guest; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --skip-reboot) SKIP_REBOOT=yes; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -78,6 +82,13 @@ eval "$(bash "$E2E/image/build.sh" --extra-packages "$EXTRA" 2> >(sed 's/^/  /' 
 if [ -z "$IMAGE_DIR" ] || [ ! -e "$IMAGE_DIR/.done" ]; then
   echo "CHECK image_build FAIL e2e/image/build.sh failed (see above)"; echo "0 passed, 1 failed"; exit 1
 fi
+# Hard links into the work dir: build.sh prunes old images/repos (another run building a newer
+# image must not pull the disk from under this run's second boot). Same filesystem, no copy.
+mkdir -p "$WORK/image"
+if ln -f "$IMAGE_DIR/rootfs.img" "$IMAGE_DIR/vmlinuz" "$IMAGE_DIR/initrd.img" "$WORK/image/" 2>/dev/null \
+   && ln -f "$REPO_ISO" "$WORK/image/repo.iso" 2>/dev/null; then
+  IMAGE_DIR="$WORK/image"; REPO_ISO="$WORK/image/repo.iso"
+fi
 
 # ---- seed (NoCloud) and harness parameters ---------------------------------------------------
 mkdir -p "$WORK/seed" "$WORK/param"
@@ -86,7 +97,17 @@ IID="i-e2e$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 printf 'instance-id: %s\nlocal-hostname: vpn-gateway\n' "$IID" > "$WORK/seed/meta-data"
 genisoimage -quiet -volid cidata -joliet -rock -o "$WORK/seed.iso" "$WORK/seed/user-data" "$WORK/seed/meta-data"
 node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT"
-genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$WORK/param.iso" "$WORK/param/params.json"
+log "test clients' PSK and passwords from $CONFIG (not from the user-data)"
+# The product's deploy-time health probe (cli/probe.ts), compiled with the project's tsc; the VM
+# runs it with Debian's nodejs from the "internet" side against the public address.
+if (cd "$ROOT" && npx --no-install tsc --outDir "$WORK/param/probe" --module commonjs --target es2020 --types node \
+      components/ikeProbe.ts components/ipv4.ts cli/probe.ts) > "$WORK/probe-tsc.log" 2>&1; then
+  log "health probe compiled: $(cd "$WORK/param/probe" && find . -name '*.js' | sort | tr '\n' ' ')"
+else
+  log "WARNING: compiling the health probe failed (health_probe_* checks will fail): $(head -c 300 "$WORK/probe-tsc.log")"
+  rm -rf "$WORK/param/probe"
+fi
+genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$WORK/param.iso" "$WORK/param"
 
 # ---- boot ----------------------------------------------------------------------------------
 # TCG, not KVM (KVM guests hang on this machine kind). The image stays pristine: the VM writes to
@@ -151,7 +172,7 @@ while :; do
   if ! kill -0 $QPID 2>/dev/null; then
     wait $QPID 2>/dev/null || true
     # cold reboot: phase 1 powered off; boot the same disk again in a new QEMU
-    if [ $REBOOT = cold ] && [ $MODE = test ] && [ $qemu_boot = 1 ] && grep -aq 'PHASE1 failed=' "$CONSOLE"; then
+    if [ $REBOOT = cold ] && [ $MODE = test ] && [ $SKIP_REBOOT = no ] && [ $qemu_boot = 1 ] && grep -aq 'PHASE1 failed=' "$CONSOLE"; then
       qemu_boot=2; start_qemu 2; pos=0; continue
     fi
     break
@@ -168,6 +189,7 @@ wait $QPID 2>/dev/null || true
 trap - EXIT
 VM_SECS=$(( $(date +%s) - T_BOOT ))
 rm -f "$WORK/disk.qcow2"   # the overlay holds the installed gateway (~0.3 GB); logs stay
+rm -rf "$WORK/image"       # the hard links (the cache keeps the originals while they are current)
 
 # ---- results ---------------------------------------------------------------------------------
 cat "$WORK"/console-*.log | tr -d '\r' | sed -E 's/^\[ *[0-9.]+\] (harness|testbed)\.sh\[[0-9]+\]: //' > "$WORK/console.txt"
@@ -184,12 +206,14 @@ fi
 
 EXPECTED="cloudinit_done cloudinit_schema gateway_services user1_pool_address user1_ping_gateway user1_far_host_nat
 user2_static_address user2_ping_gateway user2_far_host_nat two_users_concurrent public_link_only_ipsec
-l2tp_without_ipsec_ignored wrong_password_refused wrong_psk_refused reboot_cloudinit_not_rerun reboot_cloudinit_done
-reboot_gateway_services reboot_client_connects"
+l2tp_without_ipsec_ignored wrong_password_refused wrong_psk_refused health_probe_ready
+health_probe_not_ready_when_pluto_stopped health_probe_ready_after_ipsec_restart reboot_cloudinit_not_rerun
+reboot_cloudinit_done reboot_gateway_services reboot_client_connects"
+[ $SKIP_REBOOT = yes ] && EXPECTED=$(echo "$EXPECTED" | tr ' ' '\n' | grep -v '^reboot_')
 grep -q '"ip": "[0-9]' "$WORK/param/params.json" || EXPECTED=$(echo "$EXPECTED" | tr ' ' '\n' | grep -vE '^(user2_|two_users)')
 pass=0; fail=0
 echo
-echo "Results (user-data from $UD_SOURCE; VM ran ${VM_SECS}s)"
+echo "Results (user-data from $UD_SOURCE; VM ran ${VM_SECS}s$( [ $SKIP_REBOOT = yes ] && echo '; first boot only, --skip-reboot'))"
 for name in $EXPECTED; do
   l=$(grep -a "^CHECK $name " "$WORK/console.txt" | tail -n 1 || true)
   if [ -z "$l" ]; then echo "CHECK $name FAIL missing (VM did not get that far$( [ $timed_out = yes ] && echo ', timeout'))"; fail=$((fail+1))

@@ -104,8 +104,11 @@ fi
 # ---- stage B: local apt repository --------------------------------------------------------
 GW_PKGS="libreswan xl2tpd ppp iptables $EXTRA_PKGS"
 CLIENT_PKGS="strongswan-charon strongswan-swanctl libcharon-extauth-plugins strongswan-libcharon libstrongswan libstrongswan-standard-plugins"
+# Node.js for running the product's own deploy-time health probe (cli/probe.ts, compiled on the
+# host) from the test bed's "internet" side; unpacked in the VM like strongSwan, never installed.
+NODE_PKGS="nodejs"
 B_VERSION=1
-KEY_B=$(printf '%s\n' "$B_VERSION" "$KEY_A" "$(echo $GW_PKGS | tr ' ' '\n' | sort -u)" "$CLIENT_PKGS" | hash_of)
+KEY_B=$(printf '%s\n' "$B_VERSION" "$KEY_A" "$(echo $GW_PKGS | tr ' ' '\n' | sort -u)" "$CLIENT_PKGS" "$NODE_PKGS" | hash_of)
 REPO="$CACHE/repo-$KEY_B"
 if [ ! -e "$REPO/.done" ]; then
   T0=$(date +%s)
@@ -123,6 +126,12 @@ if [ ! -e "$REPO/.done" ]; then
   download_closure "$REPO/tree/client" $CLIENT_PKGS
   # strongswan-charon pulls strongswan-starter; the client only needs charon + swanctl + libs
   rm -f "$REPO"/tree/client/strongswan-starter_*.deb
+  log "stage B: downloading Node.js for the health probe (unpacked in the VM, never installed)"
+  mkdir -p "$REPO/tree/client-node"
+  # shellcheck disable=SC2086
+  download_closure "$REPO/tree/client-node" $NODE_PKGS
+  # nodejs-doc (a Recommends) and what only it pulls are documentation
+  rm -f "$REPO"/tree/client-node/nodejs-doc_*.deb
   chroot_mounts "$ROOTFS" down; trap - EXIT
   log "stage B: dpkg-scanpackages"
   ( cd "$REPO/tree" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null > Packages \
@@ -133,10 +142,11 @@ if [ ! -e "$REPO/.done" ]; then
          } > Release )
   ls "$REPO/tree"/*.deb | sed 's#.*/##' > "$REPO/gateway-debs.txt"
   ls "$REPO/tree/client"/*.deb | sed 's#.*/##' > "$REPO/client-debs.txt"
+  ls "$REPO/tree/client-node"/*.deb | sed 's#.*/##' > "$REPO/node-debs.txt"
   genisoimage -quiet -volid VPNREPO -joliet -rock -o "$REPO/repo.iso" "$REPO/tree"
   touch "$REPO/.done"
   ls -dt "$CACHE"/repo-* | tail -n +4 | xargs -r rm -rf   # keep the three newest repositories
-  log "stage B: $(wc -l < "$REPO/gateway-debs.txt") gateway debs, $(wc -l < "$REPO/client-debs.txt") client debs, done in $(( $(date +%s) - T0 )) s"
+  log "stage B: $(wc -l < "$REPO/gateway-debs.txt") gateway debs, $(wc -l < "$REPO/client-debs.txt") client debs, $(wc -l < "$REPO/node-debs.txt") node debs, done in $(( $(date +%s) - T0 )) s"
 else
   log "stage B: reusing $REPO"
 fi

@@ -21,6 +21,26 @@ ss_unpack() {  # unpack the strongSwan client once
   touch $SS/.done
 }
 
+# Node.js (Debian's nodejs + libnode, from the repo's client-node/) for the product's health
+# probe; unpacked once under /opt/node, never installed (dpkg on the gateway does not see it).
+NODE_DIR=/opt/node
+node_unpack() {
+  [ -e $NODE_DIR/.done ] && return 0
+  mkdir -p $NODE_DIR
+  local d; for d in /srv/repo/client-node/*.deb; do dpkg-deb -x "$d" $NODE_DIR || return 1; done
+  mkdir -p /usr/share/nodejs   # empty mount point (node_run); the gateway has no Node.js
+  touch $NODE_DIR/.done
+}
+# node_run NS ARGS...: run node in network namespace NS with the unpacked libraries. Debian's
+# node loads "externalized builtins" (cjs-module-lexer, undici, acorn) from the compiled-in
+# /usr/share/nodejs, so the unpacked one is bind-mounted there in a private mount namespace.
+node_run() {
+  local ns=$1; shift
+  ip netns exec "$ns" unshare -m sh -c \
+    'mount --bind '"$NODE_DIR"'/usr/share/nodejs /usr/share/nodejs && exec env LD_LIBRARY_PATH='"$NODE_DIR"'/usr/lib/x86_64-linux-gnu '"$NODE_DIR"'/usr/bin/node "$@"' \
+    node "$@"
+}
+
 # Run a strongSwan program in NS. charon's pid file (/var/run/charon.pid) and its library and
 # plugin directory (/usr/lib/ipsec) are compiled in, so each client gets a private mount
 # namespace where /run and /usr/lib/ipsec are its own.
