@@ -39,14 +39,8 @@ done
 [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 250 ] || { echo "bench.sh: --clients 1..250" >&2; exit 2; }
 T_START=$(date +%s)
 log() { printf '[bench +%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*"; }
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-command -v qemu-img >/dev/null || need+=(qemu-utils)
-command -v genisoimage >/dev/null || need+=(genisoimage)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing host tools: ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+# Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
+bash "$ROOT/scripts/setup.sh" vm
 
 WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"

@@ -41,14 +41,8 @@ el() { echo $(( $(date +%s) - T_START )); }
 log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
 
 # ---- host tools -----------------------------------------------------------------------------
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-command -v qemu-img >/dev/null || need+=(qemu-utils)
-command -v genisoimage >/dev/null || need+=(genisoimage)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing host tools: ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+# Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
+bash "$ROOT/scripts/setup.sh" vm
 
 WORK="$E2E/.work/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"; ln -sfn "$WORK" "$E2E/.work/last"
