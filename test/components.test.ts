@@ -224,6 +224,7 @@ describe("first-boot components, operations", () => {
             expect(script.content).to.contain("logger -t vpn-gateway");
             expect(script.content).to.contain("user=${PEERNAME");
             expect(script.content).to.contain("address=${PPP_REMOTE");
+            expect(script.content).to.contain("from=${PPP_IPPARAM");
             expect(lines(script.content).join("\n")).not.to.match(/password|PSK|secret/i);
         }
         expect(lines(file(component, "/etc/ppp/options.xl2tpd").content)).not.to.include("debug");
@@ -242,6 +243,10 @@ describe("first-boot components, operations", () => {
     it("lets clients reach each other only when allowed", () => {
         const script = (o: Record<string, unknown>) => file(firewall(bootInput(o)), "/usr/local/sbin/vpn-gateway-firewall").content;
         expect(script({})).to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
-        expect(script({ allowClientToClient: "true" })).not.to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
+        expect(script({})).not.to.match(/-o ppp\+.* -j ACCEPT/);
+        const allowed = script({ allowClientToClient: "true" });
+        expect(allowed).not.to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
+        // FORWARD's policy is DROP: allowing means an explicit accept, pool to pool only
+        expect(allowed).to.contain("-A FORWARD -i ppp+ -s 192.168.42.0/24 -o ppp+ -d 192.168.42.0/24 -j ACCEPT");
     });
 });

@@ -9,7 +9,7 @@ const { createRequire } = require("module");
 const req = createRequire(path.join(__dirname, "..", "..", "package.json"));
 const YAML = req("yaml");
 
-const [configFile, out, mode, publicIp, hold, reboot] = process.argv.slice(2);
+const [configFile, out, mode, publicIp, hold, reboot, skipReboot] = process.argv.slice(2);
 const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) || {};
 const c = doc.config || {};
 const get = (k) => c[`vpn-gateway:${k}`];
@@ -33,11 +33,17 @@ const params = {
   hold: hold === "yes",
   // phase 1 ends by powering off (run.sh boots the same disk again) or by rebooting in place
   reboot: reboot === "guest" ? "reboot" : "poweroff",
+  // first boot only (run.sh --skip-reboot): phase 1 is the last phase
+  skip_reboot: skipReboot === "yes",
   public_ip: publicIp,
   psk,
   pool_cidr: pool,
   gw_ppp_ip: gwPpp,
   dyn_user: { name: dyn.name, password: dyn.password, ip: dyn.ip || null },
   static_user: stat ? { name: stat.name, password: stat.password, ip: stat.ip } : { name: "", password: "", ip: "" },
+  // every secret, for the check that none of them reaches a log
+  users: users.map((u) => ({ name: u.name, password: u.password })),
+  admin_cidr: get("adminCidr") || "",
+  allow_client_to_client: String(get("allowClientToClient")) === "true",
 };
 fs.writeFileSync(out, JSON.stringify(params, null, 2));

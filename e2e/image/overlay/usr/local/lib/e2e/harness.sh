@@ -8,6 +8,7 @@
 set -u
 LIB=/usr/local/lib/e2e
 . $LIB/client.sh
+. $LIB/hardening.sh
 P=/srv/e2e/params.json
 STATE=/var/lib/e2e
 mkdir -p $STATE /run/e2e
@@ -28,7 +29,7 @@ check() {  # check NAME PASS|FAIL reason...
 info() { echo "INFO $*"; }
 in_pool() { python3 -c 'import ipaddress,sys;sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network(sys.argv[2],strict=False) else 1)' "$1" "$2"; }
 finish() {  # finish reboot|poweroff
-  if [ "$1" = poweroff ] && [ ! -e $STATE/phase1.done -o -e $STATE/phase2.started -o "$MODE" = try ] && [ "$(pj hold)" = True ]; then say "harness done; holding (debug)"; exit 0; fi
+  if [ "$1" = poweroff ] && [ ! -e $STATE/phase1.done -o -e $STATE/phase2.started -o "$MODE" = try -o "$(pj skip_reboot)" = True ] && [ "$(pj hold)" = True ]; then say "harness done; holding (debug)"; exit 0; fi
   say "harness done ($FAILS failed in this phase); $1"
   sync; systemctl --no-block "$1"; exit 0
 }
@@ -108,14 +109,23 @@ if [ -e $STATE/phase1.done ]; then
   st=$(cloud-init status --long 2>&1 | tr '\n' ' ')
   if cloud-init status 2>&1 | grep -q 'status: done'; then check reboot_cloudinit_done PASS "$st"; else check reboot_cloudinit_done FAIL "$st"; fi
   if gateway_ready; then check reboot_gateway_services PASS "ready at ${READY}s uptime"; else check reboot_gateway_services FAIL "pluto/xl2tpd not listening: $(ss -lun | tr '\n' ' ')"; fi
-  if connect c1 "$U1" "$U1P" "$PSK" && pings c1 "$GWPPP"; then
-    check reboot_client_connects PASS "$U1 got $C_LOCAL, pinged $GWPPP (tunnel up in ${C_SECS}s)"
-  else
-    check reboot_client_connects FAIL "${C_ERR:-ping to $GWPPP failed}"
-    dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
-    journalctl -b -u ipsec -u xl2tpd --no-pager -n 30 | sed 's/^/  | /'
-  fi
-  client_down c1
+  # the rules came back by themselves, whole and once
+  n=$(fw_rule_count); pol=$(iptables -S | grep -c -E '^-P (INPUT|FORWARD) DROP'; ip6tables -S | grep -c -E '^-P (INPUT|FORWARD) DROP')
+  if [ "$n" = "$P1_FW_RULES" ] && [ "$(echo $pol)" = "2 2" ]; then check reboot_firewall_same PASS "$n rules as before the reboot; INPUT/FORWARD DROP for IPv4 and IPv6"
+  else check reboot_firewall_same FAIL "$n rules (before the reboot: $P1_FW_RULES); DROP policies v4/v6: $(echo $pol) (want 2 2)"; fi
+  # the clients that were connected when the gateway went down connect again
+  msg=""; ok=yes
+  for c in "c1 $U1 $U1P" ${U2:+"c2 $U2 $U2P"}; do
+    set -- $c
+    if connect "$1" "$2" "$3" "$PSK" && pings "$1" "$GWPPP"; then msg="$msg $2 got $C_LOCAL (tunnel up in ${C_SECS}s);"
+    else ok=no; msg="$msg $2: ${C_ERR:-ping to $GWPPP failed};"
+      dump_logs /run/e2e/$1/swanctl-initiate.out /var/log/e2e-charon-$1.log /var/log/e2e-pppd-$1.log /var/log/e2e-xl2tpd-$1.log
+      journalctl -b -u ipsec -u xl2tpd --no-pager -n 30 | sed 's/^/  | /'
+    fi
+  done
+  if [ $ok = yes ]; then check reboot_clients_reconnect PASS "${msg% ;}"; else check reboot_clients_reconnect FAIL "${msg}"; fi
+  client_down c1; client_down c2
+  check_no_secrets_in_logs reboot_no_secrets_in_logs
   finish poweroff
 fi
 
@@ -145,6 +155,11 @@ if gateway_ready; then check gateway_services PASS "pluto on 4500, xl2tpd on 170
   systemctl --no-pager status ipsec xl2tpd 2>&1 | tail -n 30 | sed 's/^/  | /'
 fi
 
+# -- the firewall as an outsider meets it (before any client: nothing established yet)
+check_firewall_policies
+check_ssh_closed
+check_ipv6_default_deny
+
 # -- capture the public link (the router's uplink) while the clients work
 ip netns exec vpc tcpdump -i up0 -n -U -w /run/e2e/public.pcap >/run/e2e/tcpdump.log 2>&1 &
 TCPDUMP=$!
@@ -158,11 +173,17 @@ if connect c1 "$U1" "$U1P" "$PSK"; then
   if [ "$C_PEER" = "$GWPPP" ] && pings c1 "$GWPPP"; then check user1_ping_gateway PASS "pinged $GWPPP"; else check user1_ping_gateway FAIL "peer $C_PEER, ping $GWPPP failed"; fi
   seen=$(whoami_via c1 $FAR)
   if [ "$seen" = "$PUB" ]; then check user1_far_host_nat PASS "far host saw $seen"; else check user1_far_host_nat FAIL "far host saw '${seen}' (want $PUB)"; fi
-  info "user1 vpc host $VPCHOST via tunnel sees: '$(whoami_via c1 $VPCHOST)'"
+  U1_ADDR=$C_LOCAL
+  # the seed's reason to exist: private instances in the VPC, reached through the gateway
+  seen=$(whoami_via c1 $VPCHOST)
+  if [ "$seen" = 172.31.16.10 ]; then check user1_reaches_vpc_host PASS "VPC host $VPCHOST answered; it saw the gateway's private address $seen"
+  else check user1_reaches_vpc_host FAIL "VPC host $VPCHOST saw '${seen}' (want 172.31.16.10)"; fi
+  check_no_metadata c1
   info "user1 pppd auth: $(grep -oE 'auth chap [A-Za-z0-9-]+' /var/log/e2e-pppd-c1.log | tail -n 1), $(grep -oE 'CHAP authentication succeeded' /var/log/e2e-pppd-c1.log | head -n 1)"
   info "user1 charon: $(grep -E 'selected proposal|NAT|established' /run/e2e/c1/swanctl-initiate.out | sed 's/^\[[A-Z]*\] //' | cut -c1-90 | head -n 6 | tr '\n' ';')"
 else
   check user1_pool_address FAIL "$C_ERR"; check user1_ping_gateway FAIL "not connected"; check user1_far_host_nat FAIL "not connected"
+  check user1_reaches_vpc_host FAIL "not connected"; check client_no_metadata FAIL "not connected"
   dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
   journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
 fi
@@ -182,7 +203,8 @@ if [ -n "$U2" ]; then
   a1=$(ip -n c1 -o -4 addr show dev c1ppp 2>/dev/null | awk '{print $4}'); a2=$(ip -n c2 -o -4 addr show dev c2ppp 2>/dev/null | awk '{print $4}')
   if [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && pings c1 "$GWPPP" && pings c2 "$GWPPP"; then
     check two_users_concurrent PASS "$U1 ($a1) and $U2 ($a2) both up and pinging $GWPPP"
-  else check two_users_concurrent FAIL "c1='$a1' c2='$a2'"; fi
+    check_client_to_client "$a1" "$a2"
+  else check two_users_concurrent FAIL "c1='$a1' c2='$a2'"; check client_to_client_blocked FAIL "not both connected"; fi
 else
   info "config has no user with a static ip: static-address and concurrency checks skipped"
 fi
@@ -202,6 +224,8 @@ else
   tcpdump -r /run/e2e/public.pcap -n "host $PUB and $clients and not (udp port 500 or udp port 4500)" 2>/dev/null | head -n 5 | sed 's/^/  | /'
 fi
 client_down c1; client_down c2
+sleep 2   # pppd's ip-down runs as the sessions close
+check_connection_logged "$U1" "${U1_ADDR:-none}" ${U2:+"$U2" "$U2IP"}
 
 # -- cleartext L2TP (no IPsec) must get no answer. Positive control: the same probe on the
 # gateway's loopback shows the probe is one xl2tpd answers when it is reachable.
@@ -286,8 +310,52 @@ else
   fi
 fi
 
-# -- remember what a reboot must not change, then reboot on the same disk
+# -- a client vanishes (c1: link down, processes killed) while another floods the gateway with
+# failed logins (c2); DPD / LCP echo must clean up the first, the second must lock nobody out
+NFAIL=${E2E_FAILED_LOGINS:-200}
+if vanish_start c1; then
+  failed_logins_start c2 "$NFAIL" 8 || info "failed-logins client: $FL_ERR"
+  vanish_wait 240; VW=$?
+  info "vanished client: gateway dropped the PPP session after ${VANISH_PPP_S}s, the IPsec SAs after ${VANISH_SA_S}s"
+else
+  VW=1; failed_logins_start c2 "$NFAIL" 8 || info "failed-logins client: $FL_ERR"
+fi
+# the flood: wait until the gateway has refused NFAIL logins (bounded)
+t0=$(up)
+for i in $(seq 1 180); do [ "$(failed_logins_count)" -ge "$NFAIL" ] && break; sleep 2; done
+NF=$(failed_logins_count); FL_SECS=$(python3 -c "print('%.0f' % ($(up)-$t0))")
+client_down c2
+info "failed logins: the gateway refused $NF logins ($(journalctl --since "$FL_J0" -o cat --no-pager | grep -c 'peer authentication succeeded') succeeded)"
+if [ $VW = 0 ]; then
+  ip -n c1 link set eth0 up; client_down c1
+  if connect c1 "$U1" "$U1P" "$PSK" && [ "$C_LOCAL" = "$VANISH_ADDR" ]; then
+    check vanished_client_cleaned PASS "session of $U1 ($VANISH_ADDR) gone from the gateway after ${VANISH_PPP_S}s, its IPsec SAs after ${VANISH_SA_S}s; $U1 got $VANISH_ADDR again"
+  else check vanished_client_cleaned FAIL "cleaned up (PPP ${VANISH_PPP_S}s, SA ${VANISH_SA_S}s), but $U1 got '${C_LOCAL}' (want $VANISH_ADDR): ${C_ERR}"; fi
+  client_down c1
+else
+  check vanished_client_cleaned FAIL "${VANISH_ERR:-the gateway still holds it after 240 s: PPP session gone after ${VANISH_PPP_S}s, IPsec SAs gone after ${VANISH_SA_S}s}"
+  ip -n c1 link set eth0 up; client_down c1
+fi
+# the good user after the flood
+if [ "$NF" -ge "$NFAIL" ] && connect c2 "${U2:-$U1}" "${U2P:-$U1P}" "$PSK" && pings c2 "$GWPPP"; then
+  check failed_logins_dont_lock_out PASS "$NF failed logins refused by the gateway in ${FL_SECS}s; then ${U2:-$U1} connected ($C_LOCAL, tunnel up in ${C_SECS}s)"
+else check failed_logins_dont_lock_out FAIL "the gateway refused $NF of $NFAIL logins in ${FL_SECS}s; good user: ${C_ERR:-${C_LOCAL:-not tried}}"; fi
+client_down c2
+
+# -- re-applying the firewall duplicates nothing
+check_firewall_rerun
+# -- daemons killed with SIGKILL come back (Restart=always) and take clients again
+check_daemon_kill9 xl2tpd.service xl2tpd_kill9_recovers
+check_daemon_kill9 ipsec.service pluto_kill9_recovers
+# -- after all of the above: no secret in any log
+check_no_secrets_in_logs no_secrets_in_logs
+
+# -- remember what a reboot must not change, then reboot on the same disk with clients connected
+connect c1 "$U1" "$U1P" "$PSK" >/dev/null; a=${C_LOCAL:-none}
+[ -n "$U2" ] && connect c2 "$U2" "$U2P" "$PSK" >/dev/null
+info "rebooting with clients connected: $U1 $a${U2:+, $U2 ${C_LOCAL:-none}}; $(fw_rule_count) firewall rules"
 {
+  echo "P1_FW_RULES='$(fw_rule_count)'"
   echo "P1_IID='$(cat /var/lib/cloud/data/instance-id 2>/dev/null)'"
   echo "P1_SEMS='$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')'"
 } > $STATE/phase1.env
