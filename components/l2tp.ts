@@ -18,7 +18,9 @@ export function l2tp(input: BootInput): BootComponent {
                     serverName: PPP_SERVER_NAME,
                 }),
             ),
-            bootFile("/etc/systemd/system/xl2tpd.service.d/vpn-gateway.conf", "0644", renderTemplate("vpn-gateway-restart.conf", {})),
+            // Debian's xl2tpd has only an init script; its generated unit cannot restart a dead
+            // daemon (no main PID). A native unit of the same name takes its place.
+            bootFile("/etc/systemd/system/xl2tpd.service", "0644", renderTemplate("xl2tpd.service", {})),
         ],
         commands: [],
         services: ["xl2tpd.service"],

@@ -94,7 +94,7 @@ describe("first-boot components", () => {
         const conf = lines(file(component, "/etc/xl2tpd/xl2tpd.conf").content, ";");
         it("matches its snapshot", () => snapshot("l2tp", component));
         it("is an LNS that requires CHAP and refuses PAP", () => {
-            for (const line of ["[lns default]", "require chap = yes", "refuse pap = yes", "require authentication = yes", "length bit = yes", "name = l2tpd", "pppoptfile = /etc/ppp/options.xl2tpd"]) {
+            for (const line of ["[lns default]", "require chap = yes", "refuse pap = yes", "require authentication = yes", "length bit = yes", "pass peer = yes", "name = l2tpd", "pppoptfile = /etc/ppp/options.xl2tpd"]) {
                 expect(conf, line).to.include(line);
             }
         });
@@ -207,13 +207,15 @@ describe("first-boot components, operations", () => {
     const { updates, MAINTENANCE_WINDOW } = require("../components/updates") as typeof import("../components/updates");
 
     it("restarts the VPN daemons when they die", () => {
-        for (const [component, unit] of [
-            [ipsec(bootInput()), "ipsec"],
-            [l2tp(bootInput()), "xl2tpd"],
-        ] as const) {
-            const dropIn = file(component, `/etc/systemd/system/${unit}.service.d/vpn-gateway.conf`).content;
-            expect(lines(dropIn)).to.include.members(["[Service]", "Restart=always"]);
-        }
+        const dropIn = file(ipsec(bootInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;
+        expect(lines(dropIn)).to.include.members(["[Service]", "Restart=always"]);
+        // xl2tpd: a native unit in place of the init script's generated one, with the daemon in
+        // the foreground as its main process (a forking daemon without a PID file is untracked)
+        const component = l2tp(bootInput());
+        expect(component.files.map((f) => f.path)).not.to.include("/etc/systemd/system/xl2tpd.service.d/vpn-gateway.conf");
+        const unit = lines(file(component, "/etc/systemd/system/xl2tpd.service").content);
+        expect(unit).to.include.members(["Type=simple", "Restart=always", "WantedBy=multi-user.target"]);
+        expect(unit.find((l) => l.startsWith("ExecStart="))).to.match(/^ExecStart=\/usr\/sbin\/xl2tpd -D /);
     });
 
     it("logs who connects, from which address, without secrets", () => {

@@ -14,6 +14,7 @@ B=/srv/e2e/bench.json
 SS=/opt/strongswan
 R=/run/e2e/bench
 mkdir -p $R
+. $LIB/client.sh   # the harness's client: ss_unpack, ss_run, ppp_quote, the shared config pieces
 bj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1])).get(sys.argv[2]);print("" if d is None else d)' $B "$1"; }
 up() { awk '{printf "%.1f", $1}' /proc/uptime; }
 say() { echo "BENCH: [$(up)s] $*"; }
@@ -65,12 +66,7 @@ python3 -c 'import json;d=json.load(open("/srv/e2e/bench.json"))
 for u in d["users"]: print(u["name"], u["password"])' > $R/users
 python3 -c 'import json;print(json.load(open("/srv/e2e/bench.json"))["psk"])' > $R/psk
 PSK=$(cat $R/psk)
-
-# strongSwan client, unpacked once (as client.sh does)
-if [ ! -e $SS/.done ]; then
-  mkdir -p $SS; for d in /srv/repo/client/*.deb; do dpkg-deb -x "$d" $SS; done
-  mkdir -p /usr/lib/ipsec; touch $SS/.done
-fi
+ss_unpack
 
 # Client network: a switch (bridge) in the "internet" namespace, 198.18.0.1/16 (the benchmark
 # range); client k is namespace bNNN with 198.18.1.k, no NAT of its own (the gateway still sits
@@ -87,21 +83,12 @@ for k in $(seq 1 "$N"); do
 done
 say "client network: $N namespaces on 198.18.0.0/16 behind the internet namespace"
 
-ss_run() {  # as client.sh: private /run and /usr/lib/ipsec per client
-  local ns=$1; shift
-  ip netns exec "$ns" unshare -m sh -c \
-    'mount --bind '"$SS"'/usr/lib/ipsec /usr/lib/ipsec && mount --bind /run/e2e/'"$ns"'/run /run && exec env STRONGSWAN_CONF=/etc/e2e-clients/'"$ns"'/strongswan.conf "$@"' \
-    ss "$@"
-}
-ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
-
-# Same client configuration as client.sh (IKEv1 main mode PSK, transport udp/1701, MS-CHAPv2-only
-# pppd), with fewer charon threads (memory) and the log level lowered.
+# Same client as the harness's (client.sh: IKEv1 main mode PSK, transport udp/1701, MS-CHAPv2-only
+# pppd), with fewer charon plugins and threads (CPU and memory under TCG) and the log level lowered.
 client_config() {
   local ns=$1 user=$2 pass=$3 psk=$4 server=$5
-  local e=/etc/netns/$ns s=/etc/e2e-clients/$ns
-  mkdir -p $e/ppp $e/xl2tpd $s /run/e2e/$ns/run
-  cat > $s/strongswan.conf <<SSC
+  mkdir -p /etc/netns/$ns/ppp /etc/netns/$ns/xl2tpd /etc/e2e-clients/$ns /run/e2e/$ns/run
+  cat > /etc/e2e-clients/$ns/strongswan.conf <<SSC
 charon {
   # only the plugins an IKEv1 PSK client needs: loading all of them costs seconds of CPU under TCG
   load = random nonce openssl kdf kernel-netlink socket-default vici
@@ -122,66 +109,13 @@ swanctl {
   load = pem pkcs1 x509 revocation constraints pubkey openssl random
 }
 SSC
-  cat > $s/swanctl.conf <<SWC
-connections {
-  l2tp {
-    version = 1
-    remote_addrs = $server
-    proposals = aes256-sha256-modp2048,aes128-sha1-modp2048
-    local { auth = psk }
-    remote { auth = psk
-             id = $server }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = aes256gcm16,aes128gcm16,aes256-sha256,aes128-sha1
-      }
-    }
-  }
-}
-secrets {
-  ike-gw {
-    id = $server
-    secret = 0s$(printf '%s' "$psk" | base64 -w0)
-  }
-}
-SWC
-  cat > $e/xl2tpd/xl2tpd.conf <<XLC
-[global]
-access control = no
-[lac gw]
-lns = $server
-pppoptfile = /etc/ppp/options.l2tpd.client
-length bit = yes
-refuse pap = yes
-require authentication = no
-autodial = yes
-redial = no
-XLC
-  : > $e/ppp/options; : > $e/ppp/chap-secrets; : > $e/ppp/pap-secrets
+  client_swanctl_conf "$ns" "$psk" "$server"
+  client_xl2tpd_conf "$ns" "$server"
+  client_ppp_options "$ns" "$user" "$pass" "logfile /var/log/e2e-pppd-$ns.log"
   # pppd runs /etc/ppp/ip-up (here the client's own) when IPCP is up: it stamps the time, so the
   # waiting loop below can poll a file cheaply and the PPP figure does not depend on its interval
-  printf '#!/bin/sh\necho "$4 $5 $(date +%%s.%%N)" > %s/%s.ppp\n' "$R" "$ns" > $e/ppp/ip-up
-  chmod +x $e/ppp/ip-up
-  cat > $e/ppp/options.l2tpd.client <<PPC
-ipcp-accept-local
-ipcp-accept-remote
-refuse-eap
-refuse-pap
-refuse-chap
-refuse-mschap
-noauth
-noccp
-mtu 1280
-mru 1280
-nodefaultroute
-ifname ${ns}ppp
-name $(ppp_quote "$user")
-password $(ppp_quote "$pass")
-logfile /var/log/e2e-pppd-$ns.log
-PPC
+  printf '#!/bin/sh\necho "$4 $5 $(date +%%s.%%N)" > %s/%s.ppp\n' "$R" "$ns" > /etc/netns/$ns/ppp/ip-up
+  chmod +x /etc/netns/$ns/ppp/ip-up
 }
 
 # one client: writes $R/NS.res = "OK start=.. ike=.. ppp=.. total=.. addr=.." or "FAIL stage reason"

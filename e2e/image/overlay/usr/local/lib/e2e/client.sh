@@ -54,12 +54,11 @@ ss_run() {
 # ppp option quoting: backslash and double quote escaped inside double quotes.
 ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 
-# client_config NS USER PASSWORD PSK SERVER_IP
+# client_config NS USER PASSWORD PSK SERVER_IP: the whole client, as the harness uses it
 client_config() {
   local ns=$1 user=$2 pass=$3 psk=$4 server=$5
-  local e=/etc/netns/$ns s=/etc/e2e-clients/$ns
-  mkdir -p $e/ppp $e/xl2tpd $s /run/e2e/$ns/run
-  cat > $s/strongswan.conf <<SSC
+  mkdir -p /etc/netns/$ns/ppp /etc/netns/$ns/xl2tpd /etc/e2e-clients/$ns /run/e2e/$ns/run
+  cat > /etc/e2e-clients/$ns/strongswan.conf <<SSC
 charon {
   load_modular = yes
   install_routes = no
@@ -79,10 +78,19 @@ swanctl {
   load = pem pkcs1 x509 revocation constraints pubkey openssl random
 }
 SSC
-  # Like a Linux/Apple L2TP client: IKEv1 main mode, PSK, transport mode for UDP/1701 only.
-  # remote.id = the gateway's PUBLIC address: the gateway must present its public identity.
-  # The PSK is given as 0s<base64> so that any character survives.
-  cat > $s/swanctl.conf <<SWC
+  client_swanctl_conf "$ns" "$psk" "$server"
+  client_xl2tpd_conf "$ns" "$server"
+  client_ppp_options "$ns" "$user" "$pass" "debug
+logfile /var/log/e2e-pppd-$ns.log"
+}
+
+# The pieces every client shares (the benchmark writes its own strongswan.conf, then these).
+# Like a Linux/Apple L2TP client: IKEv1 main mode, PSK, transport mode for UDP/1701 only.
+# remote.id = the gateway's PUBLIC address: the gateway must present its public identity.
+# The PSK is given as 0s<base64> so that any character survives.
+client_swanctl_conf() {  # NS PSK SERVER_IP
+  local ns=$1 psk=$2 server=$3
+  cat > /etc/e2e-clients/$ns/swanctl.conf <<SWC
 connections {
   l2tp {
     version = 1
@@ -108,11 +116,13 @@ secrets {
   }
 }
 SWC
-  cat > $e/xl2tpd/xl2tpd.conf <<XLC
+}
+client_xl2tpd_conf() {  # NS SERVER_IP
+  cat > /etc/netns/$1/xl2tpd/xl2tpd.conf <<XLC
 [global]
 access control = no
 [lac gw]
-lns = $server
+lns = $2
 pppoptfile = /etc/ppp/options.l2tpd.client
 length bit = yes
 refuse pap = yes
@@ -120,12 +130,13 @@ require authentication = no
 autodial = yes
 redial = no
 XLC
-  # pppd answers MS-CHAPv2 only (refuse-chap = no CHAP-MD5), like Windows and Apple clients.
-  # Own /etc/ppp for the client (the gateway's holds everyone's secrets and the LNS options).
-  : > $e/ppp/options
-  : > $e/ppp/chap-secrets
-  : > $e/ppp/pap-secrets
-  cat > $e/ppp/options.l2tpd.client <<PPC
+}
+# pppd answers MS-CHAPv2 only (refuse-chap = no CHAP-MD5), like Windows and Apple clients.
+# Own /etc/ppp for the client (the gateway's holds everyone's secrets and the LNS options).
+client_ppp_options() {  # NS USER PASSWORD EXTRA_LINES
+  local e=/etc/netns/$1/ppp
+  : > $e/options; : > $e/chap-secrets; : > $e/pap-secrets
+  cat > $e/options.l2tpd.client <<PPC
 ipcp-accept-local
 ipcp-accept-remote
 refuse-eap
@@ -137,11 +148,10 @@ noccp
 mtu 1280
 mru 1280
 nodefaultroute
-ifname ${ns}ppp
-name $(ppp_quote "$user")
-password $(ppp_quote "$pass")
-debug
-logfile /var/log/e2e-pppd-$ns.log
+ifname ${1}ppp
+name $(ppp_quote "$2")
+password $(ppp_quote "$3")
+$4
 PPC
 }
 

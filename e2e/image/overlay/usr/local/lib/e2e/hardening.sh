@@ -214,54 +214,59 @@ vanish_wait() {
     [ "$VANISH_SA_S" = never ] && ! gw_has_sa_with $HOME_NAT && VANISH_SA_S=$now
     [ "$VANISH_PPP_S" != never ] && [ "$VANISH_SA_S" != never ] && return 0
     [ "$now" -ge "$bound" ] && return 1
+    [ -n "$FL_NS" ] && failed_logins_kick   # the flood runs meanwhile
     sleep 5
   done
 }
 
-# failed_logins_start NS N PARALLEL: over one valid IPsec SA (the PSK is shared by every user,
-# so this is what a user-turned-attacker can do), PARALLEL L2TP LACs each redial with a wrong
-# password (half for a real user, half for unknown names) until N attempts have failed.
+# failed_logins_start N PARALLEL: PARALLEL attackers (namespaces fNN on the internet, each its own
+# address) hold a valid IPsec SA each (the PSK is shared by every user, so this is what a
+# user-turned-attacker can do) and their xl2tpd LAC redials with a wrong password (odd ones for a
+# real user, even ones for an unknown name) until failed_logins_stop. One tunnel per address:
+# several L2TP tunnels between the same two addresses and ports collide in the kernel.
+FL_NS=""
 failed_logins_start() {
-  local ns=$1 n=$2 par=$3 e=/etc/netns/$1 i per
-  client_down "$ns" >/dev/null 2>&1
-  client_config "$ns" "$U1" "wrong" "$PSK" "$PUB"
-  ipsec_up "$ns" || { FL_ERR="IPsec SA not established: $(tail -n 2 /run/e2e/$ns/swanctl-initiate.out | tr '\n' ' ')"; return 1; }
-  per=$(( (n + par - 1) / par + 2 ))
-  echo "[global]" > $e/xl2tpd/xl2tpd.conf
-  echo "access control = no" >> $e/xl2tpd/xl2tpd.conf
-  for i in $(seq 1 "$par"); do
-    local name=$U1; [ $((i % 2)) = 0 ] && name="nobody-$i"
-    cat > $e/ppp/options.fail$i <<PPC
-ipcp-accept-local
-ipcp-accept-remote
-refuse-eap
-refuse-pap
-refuse-chap
-refuse-mschap
-noauth
-noccp
-nodefaultroute
-name $(ppp_quote "$name")
-password $(ppp_quote "wrong-$i-$U1P")
-PPC
-    cat >> $e/xl2tpd/xl2tpd.conf <<XLC
-[lac f$i]
-lns = $PUB
-pppoptfile = /etc/ppp/options.fail$i
-length bit = yes
-refuse pap = yes
-require authentication = no
-autodial = yes
-redial = yes
-redial timeout = 1
-max redials = $per
-XLC
+  local n=$1 par=$2 k ns name pids=""
+  FL_NS=""; FL_J0=$(date '+%Y-%m-%d %H:%M:%S')
+  ip -n inet link show fbr0 >/dev/null 2>&1 || {
+    ip -n inet link add fbr0 type bridge && ip -n inet link set fbr0 up && ip -n inet addr add 198.19.0.1/24 dev fbr0; }
+  for k in $(seq 1 "$par"); do
+    ns=$(printf 'f%02d' "$k"); FL_NS="$FL_NS $ns"
+    if ! ip netns list | grep -qw "$ns"; then
+      ip netns add "$ns"; ip -n "$ns" link set lo up
+      ip -n inet link add "fv$k" type veth peer name eth0 netns "$ns"
+      ip -n inet link set "fv$k" master fbr0 up; ip -n "$ns" link set eth0 up
+      ip -n "$ns" addr add "198.19.0.$((10 + k))/24" dev eth0; ip -n "$ns" route add default via 198.19.0.1
+    fi
+    name=$U1; [ $((k % 2)) = 0 ] && name="nobody-$k"
+    client_down "$ns" >/dev/null 2>&1
+    client_config "$ns" "$name" "wrong-$k-$U1P" "$PSK" "$PUB"
+    sed -i 's/^redial = no$/redial = yes\nredial timeout = 1/' /etc/netns/$ns/xl2tpd/xl2tpd.conf
+    : > /var/log/e2e-pppd-$ns.log; rm -f /run/e2e/$ns/sa.ok
+    # (in a subshell each, waited for by pid: the clients' daemons are background jobs too)
+    ( ipsec_up "$ns" && touch /run/e2e/$ns/sa.ok && l2tp_up "$ns" 1 >/dev/null ) &
+    pids="$pids $!"
   done
-  FL_J0=$(date '+%Y-%m-%d %H:%M:%S')
-  rm -f /run/e2e/$ns/xl2tpd.pid
-  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/e2e/$ns/xl2tpd.pid \
-    -C /run/e2e/$ns/l2tp-control >>/var/log/e2e-xl2tpd-$ns.log 2>&1 </dev/null &
-  echo $! > /run/e2e/$ns/xl2tpd.launcher.pid
+  wait $pids
+  local ok=0; for ns in $FL_NS; do [ -e /run/e2e/$ns/sa.ok ] && ok=$((ok + 1)); done
+  [ $ok -gt 0 ] || { FL_ERR="no attacker got an IPsec SA: $(tail -n 1 /run/e2e/f01/swanctl-initiate.out)"; return 1; }
+  info "failed logins: $ok of $par attackers have an IPsec SA and are redialling"
 }
-# failures the GATEWAY's pppd logged since failed_logins_start
-failed_logins_count() { journalctl --since "$FL_J0" -o cat --no-pager 2>/dev/null | grep -c 'peer authentication failed'; }
+# A redialling xl2tpd LAC sometimes wedges its tunnel ("out of order control packet"): an
+# attacker whose own pppd has logged no new failure for 25 s gets a fresh xl2tpd (a new tunnel).
+declare -A FL_LAST FL_SINCE
+failed_logins_kick() {
+  local ns c p
+  for ns in $FL_NS; do
+    [ -e /run/e2e/$ns/sa.ok ] || continue
+    c=$(grep -c 'CHAP authentication failed' /var/log/e2e-pppd-$ns.log 2>/dev/null)
+    if [ "$c" != "${FL_LAST[$ns]:-}" ]; then FL_LAST[$ns]=$c; FL_SINCE[$ns]=$SECONDS; continue; fi
+    [ $((SECONDS - ${FL_SINCE[$ns]:-$SECONDS})) -lt 25 ] && continue
+    p=$(cat /run/e2e/$ns/xl2tpd.pid 2>/dev/null); [ -n "$p" ] && kill "$p" 2>/dev/null
+    sleep 1; ( l2tp_up "$ns" 1 >/dev/null ) ; FL_SINCE[$ns]=$SECONDS; FL_KICKS=$((FL_KICKS + 1))
+  done
+}
+FL_KICKS=0
+failed_logins_stop() { local ns; for ns in $FL_NS; do client_down "$ns"; done; }
+# failures the GATEWAY's pppd logged since failed_logins_start ("Peer NAME failed CHAP authentication")
+failed_logins_count() { journalctl --since "$FL_J0" -t pppd -o cat --no-pager 2>/dev/null | grep -c 'failed CHAP authentication'; }
