@@ -19,12 +19,17 @@ print("" if d is None else d)' $P "$1"; }
 MODE=$(pj mode); PUB=$(pj public_ip); PSK=$(pj psk); GWPPP=$(pj gw_ppp_ip); POOL=$(pj pool_cidr)
 FAR=192.0.2.100; VPCHOST=172.31.32.20
 FAILS=0
+STOP_LEFT=" $(python3 -c 'import json,sys;print(" ".join(json.load(open(sys.argv[1])).get("stop_after",[])))' $P) "
 up() { awk '{printf "%.1f", $1}' /proc/uptime; }
 say() { echo "E2E: [$(up)s] $*"; }
 check() {  # check NAME PASS|FAIL reason...
   local n=$1 r=$2; shift 2
   [ "$r" = PASS ] || FAILS=$((FAILS + 1))
   echo "CHECK $n $r $*"
+  if [ -n "${STOP_LEFT// /}" ]; then   # run.sh --stop-after: end once those checks have run
+    STOP_LEFT=${STOP_LEFT/ $n / }
+    [ -z "${STOP_LEFT// /}" ] && { echo "INFO stopping early: every check of --stop-after has run"; finish poweroff; }
+  fi
 }
 info() { echo "INFO $*"; }
 in_pool() { python3 -c 'import ipaddress,sys;sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network(sys.argv[2],strict=False) else 1)' "$1" "$2"; }
