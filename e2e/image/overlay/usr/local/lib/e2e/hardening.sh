@@ -56,12 +56,16 @@ check_ssh_closed() {
   local local_r pub_r vpc_r; local_r=$(tcp_probe root 127.0.0.1 22)
   pub_r=$(tcp_probe c2 "$PUB" 22); vpc_r=$(tcp_probe vpchost 172.31.16.10 22)
   ssh_standin_stop
-  if [ -n "$(pj admin_cidr)" ]; then
-    info "adminCidr is set ($(pj admin_cidr)): SSH from the internet $pub_r, from the VPC $vpc_r"
-    if [ "$local_r" = open ]; then check ssh_port_closed PASS "adminCidr set; listener open locally (internet: $pub_r)"; else check ssh_port_closed FAIL "listener not open locally: $local_r"; fi
-  elif [ "$local_r" = open ] && [ "$pub_r" = timeout ] && [ "$vpc_r" = timeout ]; then
-    check ssh_port_closed PASS "TCP 22 listener open on the gateway itself; from the internet ($PUB): $pub_r, from the VPC: $vpc_r (dropped, not even refused)"
-  else check ssh_port_closed FAIL "gateway itself: $local_r; internet -> $PUB:22: $pub_r; VPC -> 172.31.16.10:22: $vpc_r (want open, timeout, timeout)"; fi
+  # with adminCidr, only addresses inside it reach SSH: c2 (198.51.100.66) and the VPC host
+  # (172.31.32.20) are each expected open or dropped accordingly
+  local admin want_pub=timeout want_vpc=timeout; admin=$(pj admin_cidr)
+  if [ -n "$admin" ]; then
+    in_pool 198.51.100.66 "$admin" && want_pub=open
+    in_pool 172.31.32.20 "$admin" && want_vpc=open
+  fi
+  if [ "$local_r" = open ] && [ "$pub_r" = $want_pub ] && [ "$vpc_r" = $want_vpc ]; then
+    check ssh_port_closed PASS "TCP 22 listener open on the gateway itself; from the internet (198.51.100.66 -> $PUB): $pub_r, from the VPC host: $vpc_r (adminCidr: ${admin:-none}; dropped = no answer, not even a RST)"
+  else check ssh_port_closed FAIL "gateway itself: $local_r; internet -> $PUB:22: $pub_r (want $want_pub); VPC -> 172.31.16.10:22: $vpc_r (want $want_vpc); adminCidr: ${admin:-none}"; fi
 }
 
 # IPv6: the link-local address of the public interface answers ICMPv6 (the link needs it) but
