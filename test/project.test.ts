@@ -46,4 +46,18 @@ describe("Pulumi.yaml", () => {
         expect(s.users.length).to.be.at.least(2);
         expect(s.users.some((u) => u.ip)).to.equal(true);
     });
+
+    it("ships e2e stacks that the program accepts and that differ from the example", () => {
+        const dir = path.join(ROOT, "e2e", "configs");
+        const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+        expect(files).not.to.be.empty;
+        for (const f of files) {
+            const file = path.join(dir, f);
+            const s = parseSettings(rawConfigFromStackFile(fs.readFileSync(file, "utf8"), file));
+            // the VM harness needs a user with a pool address and one with a static address
+            expect(s.users.some((u) => u.ip), f).to.equal(true);
+            expect(s.users.some((u) => !u.ip), f).to.equal(true);
+            expect(s.clientPool.cidr.text, f).not.to.equal("192.168.42.0/24");
+        }
+    });
 });
