@@ -99,7 +99,7 @@ check_no_metadata() {  # check_no_metadata NS
   cl_tok=$(ip netns exec "$ns" curl -s --max-time 6 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token); rc=$?
   ip -n "$ns" route del 169.254.169.254/32 2>/dev/null
   if [ -n "$gw_tok" ] && [ -z "$cl_tok" ]; then check client_no_metadata PASS "gateway got an IMDSv2 token; the client through the tunnel got nothing (curl exit $rc)"
-  else check client_no_metadata FAIL "gateway token: ${gw_tok:+yes}${gw_tok:-none}; client token: ${cl_tok:+YES}${cl_tok:-none} (curl exit $rc)"; fi
+  else check client_no_metadata FAIL "gateway token: $([ -n "$gw_tok" ] && echo yes || echo none); the client through the tunnel: $([ -n "$cl_tok" ] && echo 'GOT A TOKEN' || echo none) (curl exit $rc)"; fi
 }
 
 # Two connected clients cannot reach each other unless allowClientToClient is set.
