@@ -208,14 +208,14 @@ vanish_start() {
 }
 
 # vanish_wait BOUND: until the gateway has dropped the PPP session and the IPsec SAs of the
-# vanished client. Sets VANISH_PPP_S and VANISH_SA_S (seconds after vanishing, or "never").
+# vanished client. Sets VANISH_PPP_S and VANISH_SA_S ("Ns" after vanishing, or "never").
 vanish_wait() {
   local bound=$1 now
   VANISH_PPP_S=never; VANISH_SA_S=never
   while :; do
     now=$(python3 -c "print('%.0f' % ($(up)-$VANISH_T0))")
-    [ "$VANISH_PPP_S" = never ] && ! gw_has_session "$VANISH_ADDR" && VANISH_PPP_S=$now
-    [ "$VANISH_SA_S" = never ] && ! gw_has_sa_with $HOME_NAT && VANISH_SA_S=$now
+    [ "$VANISH_PPP_S" = never ] && ! gw_has_session "$VANISH_ADDR" && VANISH_PPP_S=${now}s
+    [ "$VANISH_SA_S" = never ] && ! gw_has_sa_with $HOME_NAT && VANISH_SA_S=${now}s
     [ "$VANISH_PPP_S" != never ] && [ "$VANISH_SA_S" != never ] && return 0
     [ "$now" -ge "$bound" ] && return 1
     [ -n "$FL_NS" ] && failed_logins_kick   # the flood runs meanwhile
