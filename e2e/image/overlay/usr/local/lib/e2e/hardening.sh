@@ -87,7 +87,6 @@ check_firewall_rerun() {
   systemctl restart vpn-gateway-firewall.service; after=$(fw_rule_count)
   if [ "$before" -gt 0 ] && [ "$before" = "$after" ]; then check firewall_rerun_no_duplicates PASS "$before rules before and after restarting vpn-gateway-firewall"
   else check firewall_rerun_no_duplicates FAIL "$before rules before, $after after restarting vpn-gateway-firewall"; fi
-  FW_RULES=$after
 }
 
 # A connected client cannot reach the metadata service (it serves the user-data, secrets
@@ -189,7 +188,6 @@ check_daemon_kill9() {  # check_daemon_kill9 UNIT CHECK_NAME
 HOME_NAT=198.51.100.2   # c1's public address as the gateway sees it (the home router's)
 gw_has_session() { ip -o -4 addr show | grep -q "peer $1/32"; }   # gateway side of a PPP link
 gw_has_sa_with() { ip xfrm state | grep -qE "(src|dst) $1( |$)"; }
-pppd_server_count() { pgrep -x pppd -f 2>/dev/null | wc -l; }
 
 # vanish_start NS: connect, then the client disappears without a goodbye: its link goes down
 # and its charon, xl2tpd and pppd are killed with SIGKILL. Sets VANISH_ADDR, VANISH_T0.
@@ -223,14 +221,14 @@ vanish_wait() {
   done
 }
 
-# failed_logins_start N PARALLEL: PARALLEL attackers (namespaces fNN on the internet, each its own
+# failed_logins_start PARALLEL: PARALLEL attackers (namespaces fNN on the internet, each its own
 # address) hold a valid IPsec SA each (the PSK is shared by every user, so this is what a
 # user-turned-attacker can do) and their xl2tpd LAC redials with a wrong password (odd ones for a
 # real user, even ones for an unknown name) until failed_logins_stop. One tunnel per address:
 # several L2TP tunnels between the same two addresses and ports collide in the kernel.
 FL_NS=""
 failed_logins_start() {
-  local n=$1 par=$2 k ns name pids=""
+  local par=$1 k ns name pids=""
   FL_NS=""; FL_J0=$(date '+%Y-%m-%d %H:%M:%S')
   ip -n inet link show fbr0 >/dev/null 2>&1 || {
     ip -n inet link add fbr0 type bridge && ip -n inet link set fbr0 up && ip -n inet addr add 198.19.0.1/24 dev fbr0; }
