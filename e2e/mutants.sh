@@ -24,7 +24,10 @@ E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
 
 # name | check that must FAIL (any of, separated by /) | reboot phase needed | what is removed
+# [| image variant the run boots, run.sh --image; default ubuntu; a group shares one image]
 MUTANTS='
+no_extra_modules     | ubuntu_extra_modules                         | no  | the kernel step does not install linux-modules-extra (Ubuntu layout)
+no_kernel_switch     | debian_kernel_switched                       | no  | the kernel step does not switch a cloud kernel to the generic one | debian-cloud
 psk                  | user1_pool_address                           | no  | the PSK in /etc/ipsec.secrets changed
 password             | user1_pool_address                           | no  | the first user'"'"'s password in /etc/ppp/chap-secrets changed
 no_ikev1             | user1_pool_address                           | no  | ikev1-policy=accept removed from ipsec.conf
@@ -45,7 +48,7 @@ firewall_not_enabled | reboot_firewall_same                         | yes | the 
 # (no_lcp_echo is left out: for a client that vanishes, xl2tpd's L2TP HELLO removes the session
 # ~30 s before LCP echo would; LCP echo only matters for a client whose PPP hangs while its L2TP
 # stays up, which no check provokes yet. `--only no_lcp_echo` shows it.)
-DEFAULT_PLAN="imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_masquerade,l2tp_clear"
+DEFAULT_PLAN="no_extra_modules,imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_masquerade,l2tp_clear"
 field() { echo "$MUTANTS" | awk -F'|' -v n="$1" -v f="$2" '{gsub(/^ +| +$/, "", $1)} $1 == n {gsub(/^ +| +$/, "", $f); print $f}'; }
 ALL=$(echo "$MUTANTS" | awk -F'|' 'NF > 1 {gsub(/ /, "", $1); print $1}' | tr '\n' ' ')
 
@@ -90,6 +93,9 @@ def first(text, pattern, repl):  # only the first match (e.g. the IPv4 table bef
     return new
 
 mutants = {
+    # the calls in `vpn-gateway-kernel prepare` (the function definitions stay)
+    "no_extra_modules": lambda s: sub(s, r'^\s*install_extra_modules\n', ''),
+    "no_kernel_switch": lambda s: sub(s, r'^\s*switch_to_generic_kernel\n', ''),
     # /etc/ipsec.secrets: %any %any : PSK "..."
     "psk": lambda s: sub(s, r'^(\s*%any %any : PSK ")[^"]*(")', r'\1mutant-psk-not-the-configured-one\2'),
     # /etc/ppp/chap-secrets: only the first user line ("name"<TAB>l2tpd<TAB>"secret"<TAB>ip)
@@ -144,8 +150,12 @@ done
 declare -A VERDICT FAILED
 for g in $PLAN; do
   f="$OUT/${g//,/+}"; args=(--config "$CONFIG" --timeout "${MUTANT_TIMEOUT:-2400}")
-  reboot=no; stop=""
-  for m in ${g//,/ }; do [ "$(field "$m" 3)" = yes ] && reboot=yes; stop="$stop,$(field "$m" 2 | tr '/' ',')"; done
+  reboot=no; stop=""; image=ubuntu
+  for m in ${g//,/ }; do
+    [ "$(field "$m" 3)" = yes ] && reboot=yes; stop="$stop,$(field "$m" 2 | tr '/' ',')"
+    [ -n "$(field "$m" 5)" ] && image=$(field "$m" 5)
+  done
+  args+=(--image "$image")
   [ $reboot = no ] && args+=(--skip-reboot)
   args+=(--stop-after "${stop#,}")   # nothing after the checks that must fail matters
   echo; echo "===== run ${g//,/ + }: bash e2e/run.sh ${args[*]} --user-data $f.yaml   ($(date +%H:%M:%S))"

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # VM end-to-end test of the gateway's first boot (and try-out).
 #
-#   bash e2e/run.sh [--config FILE] [--try] [--bake-public-ip] [--user-data FILE] [--timeout SEC]
+#   bash e2e/run.sh [--config FILE] [--image VARIANT] [--profile full|kernel] [--try] [--bake-public-ip]
+#                   [--user-data FILE] [--timeout SEC]
 #
 # Renders the gateway's cloud-config with the product's own `npm run render`, boots it in a
 # Debian 12 VM (QEMU/TCG) on an EC2-like test bed (private ens5, 1:1 NAT, IMDSv2), and lets real
 # L2TP/IPsec clients behind NATs check it. Streams progress from the serial console, prints each
 # "CHECK name PASS|FAIL reason", and ends with "N passed, M failed". Exit 0 only if all passed.
+#   --image VARIANT   the disk the VM boots (e2e/image/build.sh): ubuntu (default: the L2TP modules
+#                     only in a linux-modules-extra package, as on Ubuntu's cloud images),
+#                     ubuntu-minimal (PPP too), debian-cloud (Debian's cloud kernel, booted by GRUB
+#                     from the disk), generic (every module in the kernel package)
+#   --profile P       full (default): every check; kernel: the image's kernel checks, one client,
+#                     and the reboot checks (what the debian-cloud run needs, in a third of the time)
 #   --try             one demo client, prints address/user/IP/timings and a verdict (e2e/try.sh)
 #   --bake-public-ip  render with --public-ip (the gateway does not need IMDS for its address)
 #   --user-data FILE  boot this user-data instead of rendering (debugging)
@@ -22,11 +29,13 @@
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-CONFIG="$ROOT/Pulumi.example.yaml"; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
+CONFIG="$ROOT/Pulumi.example.yaml"; VARIANT=ubuntu; PROFILE=full; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
 PUBLIC_IP=203.0.113.10; VPC_CIDR=172.31.0.0/16
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) CONFIG="$(realpath "$2")"; shift 2 ;;
+    --image) VARIANT="$2"; shift 2 ;;
+    --profile) PROFILE="$2"; shift 2 ;;
     --try) MODE=try; shift ;;
     --bake-public-ip) BAKE=yes; shift ;;
     --user-data) USER_DATA="$(realpath "$2")"; shift 2 ;;
@@ -35,7 +44,7 @@ while [ $# -gt 0 ]; do
     --guest-reboot) REBOOT=guest; shift ;;
     --skip-reboot) SKIP_REBOOT=yes; shift ;;
     --stop-after) export E2E_STOP_AFTER="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -75,14 +84,15 @@ log "user-data from $UD_SOURCE: $(stat -c %s "$WORK/user-data") bytes$( [ "$(hea
 EXTRA=$(node "$E2E/lib/packages.js" "$WORK/user-data")
 log "cloud-config packages: ${EXTRA:-none listed}"
 IMAGE_DIR=""
-eval "$(bash "$E2E/image/build.sh" --extra-packages "$EXTRA" 2> >(sed 's/^/  /' >&2) | grep -E '^(IMAGE_DIR|REPO_DIR|REPO_ISO)=')"
+eval "$(bash "$E2E/image/build.sh" --variant "$VARIANT" --extra-packages "$EXTRA" 2> >(sed 's/^/  /' >&2) | grep -E '^(IMAGE_DIR|REPO_DIR|REPO_ISO)=')"
 if [ -z "$IMAGE_DIR" ] || [ ! -e "$IMAGE_DIR/.done" ]; then
   echo "CHECK image_build FAIL e2e/image/build.sh failed (see above)"; echo "0 passed, 1 failed"; exit 1
 fi
 # Hard links into the work dir: build.sh prunes old images/repos (another run building a newer
 # image must not pull the disk from under this run's second boot). Same filesystem, no copy.
 mkdir -p "$WORK/image"
-if ln -f "$IMAGE_DIR/rootfs.img" "$IMAGE_DIR/vmlinuz" "$IMAGE_DIR/initrd.img" "$WORK/image/" 2>/dev/null \
+if [ "$VARIANT" = debian-cloud ]; then IMAGE_FILES=("$IMAGE_DIR/disk.img"); else IMAGE_FILES=("$IMAGE_DIR/rootfs.img" "$IMAGE_DIR/vmlinuz" "$IMAGE_DIR/initrd.img"); fi
+if ln -f "${IMAGE_FILES[@]}" "$WORK/image/" 2>/dev/null \
    && ln -f "$REPO_ISO" "$WORK/image/repo.iso" 2>/dev/null; then
   IMAGE_DIR="$WORK/image"; REPO_ISO="$WORK/image/repo.iso"
 fi
@@ -93,7 +103,7 @@ cp "$WORK/user-data" "$WORK/seed/user-data"
 IID="i-e2e$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 printf 'instance-id: %s\nlocal-hostname: vpn-gateway\n' "$IID" > "$WORK/seed/meta-data"
 genisoimage -quiet -volid cidata -joliet -rock -o "$WORK/seed.iso" "$WORK/seed/user-data" "$WORK/seed/meta-data"
-node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
+E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
 log "test clients' PSK and passwords from $CONFIG (not from the user-data)"
 # The product's deploy-time health probe (cli/probe.ts), compiled with the project's tsc; the VM
 # runs it with Debian's nodejs from the "internet" side against the public address.
@@ -110,19 +120,22 @@ genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$WORK/param.iso" "$WORK/par
 # TCG, not KVM (KVM guests hang on this machine kind). The image stays pristine: the VM writes to
 # a per-run qcow2 overlay (cold reboot: the same disk is booted again by a second QEMU) or, with
 # --guest-reboot, to QEMU's snapshot=on overlay that a reboot inside the same QEMU keeps.
+# debian-cloud boots as an EC2 instance does, through the firmware and GRUB on its own disk (the
+# gateway's kernel switch depends on what GRUB boots); the others boot their kernel directly.
+if [ "$VARIANT" = debian-cloud ]; then DISK="$IMAGE_DIR/disk.img"; BOOT_ARGS=()
+else DISK="$IMAGE_DIR/rootfs.img"; BOOT_ARGS=(-kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" -append "root=/dev/vda rw console=ttyS0"); fi
 if [ $REBOOT = cold ]; then
-  qemu-img create -q -f qcow2 -F raw -b "$IMAGE_DIR/rootfs.img" "$WORK/disk.qcow2"
+  qemu-img create -q -f qcow2 -F raw -b "$DISK" "$WORK/disk.qcow2"
   ROOT_DRIVE="file=$WORK/disk.qcow2,format=qcow2,if=virtio"
 else
-  ROOT_DRIVE="file=$IMAGE_DIR/rootfs.img,format=raw,if=virtio,snapshot=on"
+  ROOT_DRIVE="file=$DISK,format=raw,if=virtio,snapshot=on"
 fi
 start_qemu() {  # start_qemu N: boot N, console in console-N.log
   CONSOLE="$WORK/console-$1.log"; : > "$CONSOLE"
   qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1024 \
     -display none -vga none -monitor none -serial "file:$CONSOLE" \
     -serial "unix:$WORK/shell.sock,server=on,wait=off" -nic none \
-    -kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0" \
+    "${BOOT_ARGS[@]}" \
     -drive "$ROOT_DRIVE" \
     -drive "file=$WORK/seed.iso,format=raw,if=virtio,readonly=on" \
     -drive "file=$REPO_ISO,format=raw,if=virtio,readonly=on" \
@@ -130,7 +143,7 @@ start_qemu() {  # start_qemu N: boot N, console in console-N.log
     >> "$WORK/qemu.log" 2>&1 &
   QPID=$!
   ln -sfn "console-$1.log" "$WORK/console.log"
-  log "QEMU started (boot $1, pid $QPID, instance-id $IID, timeout ${TIMEOUT}s for the whole run)"
+  log "QEMU started (boot $1, $VARIANT image, pid $QPID, instance-id $IID, timeout ${TIMEOUT}s for the whole run)"
 }
 trap 'kill $QPID 2>/dev/null || true' EXIT
 
@@ -148,7 +161,7 @@ while :; do
       [[ "$line" =~ ^\[\ *[0-9.]+\]\ (harness|testbed)\.sh\[[0-9]+\]:\ (.*)$ ]] && line=${BASH_REMATCH[2]}
       msg=""
       case "$line" in
-        *"Linux version"*) boots=$((boots+1)); msg="kernel up (boot $boots)" ;;
+        *"Linux version "*) boots=$((boots+1)); k=${line#*Linux version }; msg="kernel ${k%% *} up (boot $boots)"; echo "TIMING kernel_boot_$boots=$(( $(date +%s) - T_BOOT ))s kernel=${k%% *}" >> "$WORK/timings.txt" ;;
         *"Welcome to "*) msg="systemd up" ;;
         *"running 'init-local'"*) msg="cloud-init: init-local stage" ;;
         *"running 'init'"*) msg="cloud-init: init (network) stage" ;;
@@ -158,6 +171,7 @@ while :; do
         *"Setting up "*) p=${line#*Setting up }; p=${p%%[: ]*}
                          [[ " $EXTRA " == *" $p "* ]] && msg="apt: installed ${line#*Setting up }" ;;
         *FAILED*|*"Failed to start"*|*Traceback*) msg="console: $line" ;;
+        *"vpn-gateway-kernel: "*) msg="gateway: vpn-gateway-kernel: ${line#*vpn-gateway-kernel: }" ;;
         E2E*|CHECK\ *|INFO\ *|TIMING\ *|TRY\ *|PHASE1\ *|"  | "*) msg="$line" ;;
         *"reboot: Restarting"*) msg="guest rebooting" ;;
         *"reboot: Power down"*) msg="guest powered off" ;;
@@ -209,12 +223,27 @@ health_probe_ready health_probe_not_ready_when_pluto_stopped health_probe_ready_
 vanished_client_cleaned failed_logins_dont_lock_out firewall_rerun_no_duplicates xl2tpd_kill9_recovers
 pluto_kill9_recovers no_secrets_in_logs reboot_cloudinit_not_rerun reboot_cloudinit_done reboot_gateway_services
 reboot_firewall_same reboot_clients_reconnect reboot_no_secrets_in_logs"
+# The image's own kernel checks (kernel.sh in the VM), and the short profile's subset.
+case "$VARIANT" in
+  ubuntu) KCHECKS="ubuntu_extra_modules"; KREBOOT="" ;;
+  ubuntu-minimal) KCHECKS="ubuntu_minimal_extra_modules"; KREBOOT="" ;;
+  debian-cloud) KCHECKS="debian_kernel_switched"; KREBOOT="reboot_kernel_not_redone" ;;
+  *) KCHECKS="kernel_nothing_installed"; KREBOOT="" ;;
+esac
+if [ "$PROFILE" = kernel ]; then
+  EXPECTED="cloudinit_done cloudinit_schema gateway_services user1_pool_address user1_ping_gateway user1_far_host_nat
+user1_reaches_vpc_host $KCHECKS reboot_cloudinit_not_rerun reboot_cloudinit_done reboot_gateway_services reboot_firewall_same
+reboot_clients_reconnect reboot_no_secrets_in_logs $KREBOOT"
+else
+  EXPECTED="$EXPECTED $KCHECKS $KREBOOT"
+fi
 grep -q '"allow_client_to_client": true' "$WORK/param/params.json" && EXPECTED=${EXPECTED/client_to_client_blocked/client_to_client_allowed}
 [ $SKIP_REBOOT = yes ] && EXPECTED=$(echo "$EXPECTED" | tr ' ' '\n' | grep -v '^reboot_')
 grep -q '"ip": "[0-9]' "$WORK/param/params.json" || EXPECTED=$(echo "$EXPECTED" | tr ' ' '\n' | grep -vE '^(user2_|two_users|client_to_client)')
 pass=0; fail=0
 echo
-echo "Results (user-data from $UD_SOURCE; VM ran ${VM_SECS}s$( [ $SKIP_REBOOT = yes ] && echo '; first boot only, --skip-reboot'))"
+sed 's/^/  /' "$WORK/timings.txt" 2>/dev/null
+echo "Results ($VARIANT image, $PROFILE profile, user-data from $UD_SOURCE; VM ran ${VM_SECS}s$( [ $SKIP_REBOOT = yes ] && echo '; first boot only, --skip-reboot'))"
 for name in $EXPECTED; do
   l=$(grep -a "^CHECK $name " "$WORK/console.txt" | tail -n 1 || true)
   if [ -z "$l" ] && [ -n "${E2E_STOP_AFTER:-}" ] && grep -aq '^INFO stopping early' "$WORK/console.txt"; then echo "CHECK $name SKIP not run (--stop-after $E2E_STOP_AFTER)"

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { BootComponent, BootFile } from "../components/bootFile";
 import { firewall } from "../components/firewall";
 import { ESP_PROPOSALS, IKE_PROPOSALS, PUBLIC_IP_FILE, ipsec } from "../components/ipsec";
-import { KERNEL_MODULES, kernel } from "../components/kernel";
+import { KERNEL_MODULES, KERNEL_TOOL, kernel } from "../components/kernel";
 import { l2tp } from "../components/l2tp";
 import { ppp } from "../components/ppp";
 import { sysctl } from "../components/sysctl";
@@ -153,13 +153,21 @@ describe("first-boot components", () => {
     describe("kernel", () => {
         const component = kernel();
         it("matches its snapshot", () => snapshot("kernel", component));
-        it("loads the PPP, L2TP and ESP modules at boot and fails first boot without them", () => {
+        it("loads the PPP, L2TP and ESP modules at boot", () => {
             expect(lines(file(component, "/etc/modules-load.d/vpn-gateway.conf").content)).to.deep.equal(KERNEL_MODULES);
             for (const m of ["ppp_generic", "l2tp_ppp", "esp4"]) expect(KERNEL_MODULES).to.include(m);
-            const check = file(component, "/usr/local/sbin/vpn-gateway-check-kernel");
-            expect(check.content).to.contain(`for module in ${KERNEL_MODULES.join(" ")} ; do`);
-            expect(check.content).to.match(/exit 1/);
-            expect(component.commands).to.deep.equal([["/usr/local/sbin/vpn-gateway-check-kernel"]]);
+        });
+        it("requires only what pppd and IPsec cannot do without; kernel L2TP or user-space L2TP", () => {
+            const tool = file(component, KERNEL_TOOL).content;
+            expect(tool).to.contain(`REQUIRED="ppp_generic esp4 xfrm_user"`);
+            expect(tool).to.contain(`KERNEL_L2TP="l2tp_core l2tp_netlink l2tp_ppp"`);
+            expect(tool).to.contain(`USERSPACE_L2TP="ppp_async"`);
+        });
+        it("prepares the kernel on every boot from cloud-init's per-boot scripts and checks it first in runcmd", () => {
+            const perBoot = file(component, "/var/lib/cloud/scripts/per-boot/vpn-gateway-kernel");
+            expect(perBoot.permissions).to.equal("0755");
+            expect(perBoot.content).to.equal(`#!/bin/sh\nexec ${KERNEL_TOOL} prepare\n`);
+            expect(component.commands).to.deep.equal([[KERNEL_TOOL, "check"]]);
         });
     });
 

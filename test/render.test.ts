@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { cloudConfig } from "../components/cloudConfig";
+import * as zlib from "zlib";
+import { cloudConfig, isGzip } from "../components/cloudConfig";
 import { parseSettings } from "../components/settings";
 import { rawConfigFromStackFile } from "../components/stackFile";
 
@@ -40,7 +41,9 @@ describe("render command", function () {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), "user-data");
         const result = render("--config", EXAMPLE, "--public-ip", "198.51.100.20", "--out", out);
         expect(result.status, result.stderr).to.equal(0);
-        const written = fs.readFileSync(out, "utf8");
+        // over 16 KB plain, the exact bytes are gzip (what EC2 and cloud-init take)
+        const bytes = fs.readFileSync(out);
+        const written = (isGzip(bytes) ? zlib.gunzipSync(bytes) : bytes).toString("utf8");
         expect(written.startsWith("#cloud-config\n")).to.equal(true);
         const files = (parse(written) as { write_files: Array<{ path: string; content: string }> }).write_files;
         expect(files.find((f) => f.path === "/etc/vpn-gateway/public-ip")!.content).to.equal("198.51.100.20\n");

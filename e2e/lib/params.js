@@ -35,6 +35,8 @@ const params = {
   reboot: reboot === "guest" ? "reboot" : "poweroff",
   // first boot only (run.sh --skip-reboot): phase 1 is the last phase
   skip_reboot: skipReboot === "yes",
+  // run.sh --profile: full (every check) or kernel (the image's kernel checks, one client, reboot)
+  profile: process.env.E2E_PROFILE || "full",
   // run.sh --stop-after A,B: the harness ends once these checks have run
   stop_after: (process.env.E2E_STOP_AFTER || "").split(",").filter(Boolean),
   public_ip: publicIp,

@@ -9,6 +9,7 @@ set -u
 LIB=/usr/local/lib/e2e
 . $LIB/client.sh
 . $LIB/hardening.sh
+. $LIB/kernel.sh
 P=/srv/e2e/params.json
 STATE=/var/lib/e2e
 mkdir -p $STATE /run/e2e
@@ -16,7 +17,7 @@ pj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):
     d=d[int(k)] if isinstance(d,list) else d.get(k)
 print("" if d is None else d)' $P "$1"; }
-MODE=$(pj mode); PUB=$(pj public_ip); PSK=$(pj psk); GWPPP=$(pj gw_ppp_ip); POOL=$(pj pool_cidr)
+MODE=$(pj mode); PROFILE=$(pj profile); PUB=$(pj public_ip); PSK=$(pj psk); GWPPP=$(pj gw_ppp_ip); POOL=$(pj pool_cidr)
 FAR=192.0.2.100; VPCHOST=172.31.32.20
 FAILS=0
 STOP_LEFT=" $(python3 -c 'import json,sys;print(" ".join(json.load(open(sys.argv[1])).get("stop_after",[])))' $P) "
@@ -129,13 +130,29 @@ if [ -e $STATE/phase1.done ]; then
     fi
   done
   if [ $ok = yes ]; then check reboot_clients_reconnect PASS "${msg% ;}"; else check reboot_clients_reconnect FAIL "${msg}"; fi
+  [ "$IMAGE_VARIANT" = debian-cloud ] && check_kernel_not_redone
   client_down c1; client_down c2
   check_no_secrets_in_logs reboot_no_secrets_in_logs
   finish poweroff
 fi
 
 # ======================================== phase 1 ===========================================
-say "phase 1: first boot; uptime at cloud-init done ${CI_DONE}s, gateway ready ${READY}s"
+# end_phase1: remember what a reboot must not change, then reboot on the same disk (with the
+# clients that are connected now still connected)
+end_phase1() {
+  info "rebooting with clients connected: $(ip -o link show type ppp 2>/dev/null | wc -l) PPP sessions on the gateway; $(fw_rule_count) firewall rules"
+  {
+    echo "P1_FW_RULES='$(fw_rule_count)'"
+    echo "P1_IID='$(cat /var/lib/cloud/data/instance-id 2>/dev/null)'"
+    echo "P1_SEMS='$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')'"
+    kernel_phase1_env
+  } > $STATE/phase1.env
+  touch $STATE/phase1.done
+  echo "PHASE1 failed=$FAILS"
+  finish "$(pj reboot)"
+}
+
+say "phase 1: first boot ($IMAGE_VARIANT image, $PROFILE profile); uptime at cloud-init done ${CI_DONE}s, gateway ready ${READY}s"
 echo "TIMING cloud_init_done=${CI_DONE}s gateway_ready=${READY}s"
 
 # -- cloud-init itself
@@ -161,9 +178,11 @@ if gateway_ready; then check gateway_services PASS "pluto on 4500, xl2tpd on 170
 fi
 
 # -- the firewall as an outsider meets it (before any client: nothing established yet)
+if [ "$PROFILE" = full ]; then
 check_firewall_policies
 check_ssh_closed
 check_ipv6_default_deny
+fi
 
 # -- capture the public link (the router's uplink) while the clients work
 ip netns exec vpc tcpdump -i up0 -n -U -w /run/e2e/public.pcap >/run/e2e/tcpdump.log 2>&1 &
@@ -183,7 +202,7 @@ if connect c1 "$U1" "$U1P" "$PSK"; then
   seen=$(whoami_via c1 $VPCHOST)
   if [ "$seen" = 172.31.16.10 ]; then check user1_reaches_vpc_host PASS "VPC host $VPCHOST answered; it saw the gateway's private address $seen"
   else check user1_reaches_vpc_host FAIL "VPC host $VPCHOST saw '${seen}' (want 172.31.16.10)"; fi
-  check_no_metadata c1
+  [ "$PROFILE" = full ] && check_no_metadata c1
   info "user1 pppd auth: $(grep -oE 'auth chap [A-Za-z0-9-]+' /var/log/e2e-pppd-c1.log | tail -n 1), $(grep -oE 'CHAP authentication succeeded' /var/log/e2e-pppd-c1.log | head -n 1)"
   info "user1 charon: $(grep -E 'selected proposal|NAT|established' /run/e2e/c1/swanctl-initiate.out | sed 's/^\[[A-Z]*\] //' | cut -c1-90 | head -n 6 | tr '\n' ';')"
 else
@@ -192,6 +211,10 @@ else
   dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
   journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
 fi
+# -- what the first boot did about the image's kernel, with user 1's session up
+check_image_kernel
+# the kernel profile ends here: reboot with user 1 connected
+[ "$PROFILE" = kernel ] && end_phase1
 
 # -- user 2 (static address), directly on the internet, while user 1 stays connected
 if [ -n "$U2" ]; then
@@ -363,12 +386,4 @@ check_no_secrets_in_logs no_secrets_in_logs
 # -- remember what a reboot must not change, then reboot on the same disk with clients connected
 connect c1 "$U1" "$U1P" "$PSK" >/dev/null; a=${C_LOCAL:-none}
 [ -n "$U2" ] && connect c2 "$U2" "$U2P" "$PSK" >/dev/null
-info "rebooting with clients connected: $U1 $a${U2:+, $U2 ${C_LOCAL:-none}}; $(fw_rule_count) firewall rules"
-{
-  echo "P1_FW_RULES='$(fw_rule_count)'"
-  echo "P1_IID='$(cat /var/lib/cloud/data/instance-id 2>/dev/null)'"
-  echo "P1_SEMS='$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')'"
-} > $STATE/phase1.env
-touch $STATE/phase1.done
-echo "PHASE1 failed=$FAILS"
-finish "$(pj reboot)"
+end_phase1
