@@ -267,13 +267,12 @@ if [ ! -e "$IMAGE/.done" ]; then
   case "$VARIANT" in
     ubuntu|ubuntu-minimal)
       # Ubuntu's layout: L2TP (ubuntu-minimal: and PPP) gone from the kernel package, offered by
-      # linux-modules-extra-<kver> in the local repository only. depmod writes new files (new
-      # inodes), so the hard-linked rootfs stays as it is.
+      # linux-modules-extra-<kver> in the local repository only. depmod writes each index to a
+      # temporary file and renames it (a new inode), so the hard-linked rootfs stays as it is.
       unown_modules "$EXTRA_L2TP_DIR" "$EXTRA_PPP_DIR"
       rm -rf "${STAGE:?}/lib/modules/$KVER/kernel/$EXTRA_L2TP_DIR"
       [ "$VARIANT" = ubuntu-minimal ] && rm -rf "${STAGE:?}/lib/modules/$KVER/kernel/$EXTRA_PPP_DIR"
-      rm -f "$STAGE/lib/modules/$KVER"/modules.*
-      depmod -b "$STAGE" "$KVER"
+      chroot "$STAGE" depmod "$KVER"
       ;;
   esac
   if [ "$VARIANT" = debian-cloud ]; then
@@ -319,6 +318,7 @@ if [ ! -e "$IMAGE/.done" ]; then
   touch "$IMAGE/.done"
   # keep only the two newest assembled images of each variant (each is a 3 GB sparse file)
   ls -dt "$CACHE"/image-"$VARIANT"-* | tail -n +3 | xargs -r rm -rf
+  find "$CACHE" -maxdepth 1 -regex '.*/image-[0-9a-f]+' -exec rm -rf {} +   # images from before the variants
   log "stage C: done in $(( $(date +%s) - T0 )) s"
 else
   log "stage C: reusing $IMAGE"
