@@ -123,7 +123,7 @@ ROOTFS_CLOUD="$CACHE/rootfs-cloud-$KEY_A2"
 if [ ! -e "$ROOTFS_CLOUD/.done" ]; then
   T0=$(date +%s)
   rm -rf "$ROOTFS_CLOUD" "$ROOTFS_CLOUD.tmp"
-  log "stage A2: cloud-kernel rootfs from stage A (about 90 s)"
+  log "stage A2: cloud-kernel rootfs from stage A (about 20 s)"
   cp -a "$ROOTFS" "$ROOTFS_CLOUD.tmp"; rm -f "$ROOTFS_CLOUD.tmp/.done"
   chroot_mounts "$ROOTFS_CLOUD.tmp" up; trap 'chroot_mounts "$ROOTFS_CLOUD.tmp" down' EXIT
   chroot "$ROOTFS_CLOUD.tmp" apt-get update -qq >&2
