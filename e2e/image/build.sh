@@ -235,7 +235,8 @@ IMAGE="$CACHE/image-$VARIANT-$KEY_C"
 
 # unown_modules DIR...: drop those module directories from the kernel package's dpkg file list
 # (on Ubuntu another package owns them), so installing linux-modules-extra-<kver> later is an
-# ordinary install. sed -i and grep > new file replace the hard-linked files, never edit them.
+# ordinary install. Each list is written to a new file and renamed over the hard-linked one,
+# so the cached rootfs's copy is never edited.
 unown_modules() {
   local info="$STAGE/var/lib/dpkg/info/linux-image-$KVER" d
   for d in "$@"; do
