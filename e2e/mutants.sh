@@ -30,7 +30,8 @@ no_extra_modules     | ubuntu_extra_modules                         | no  | the 
 no_kernel_switch     | debian_kernel_switched                       | no  | the kernel step does not switch a cloud kernel to the generic one | debian-cloud
 psk                  | user1_pool_address                           | no  | the PSK in /etc/ipsec.secrets changed
 password             | user1_pool_address                           | no  | the first user'"'"'s password in /etc/ppp/chap-secrets changed
-no_ikev1             | user1_pool_address                           | no  | ikev1-policy=accept removed from ipsec.conf
+no_ikev1             | windows_l2tp                                 | no  | ikev1-policy=accept removed from ipsec.conf
+no_ike_sha1          | windows_l2tp                                 | no  | the SHA1 proposals removed from ike= (Windows offers SHA1 only in IKEv1)
 no_masquerade        | user1_far_host_nat                           | no  | the MASQUERADE rule removed
 l2tp_clear           | l2tp_without_ipsec_ignored                   | no  | L2TP accepted without IPsec (policy match and DROP removed)
 imds_open            | client_no_metadata                           | no  | the FORWARD drop of 169.254.0.0/16 removed
@@ -40,7 +41,7 @@ client_to_client     | client_to_client_blocked                     | no  | the 
 log_leaks_password   | no_secrets_in_logs                           | no  | the connect script also logs the user'"'"'s chap-secrets line
 no_connect_log       | connection_logged                            | no  | the connect/disconnect journal line removed
 firewall_noflush     | firewall_rerun_no_duplicates                 | no  | iptables-restore --noflush (rules appended, not replaced)
-no_dpd               | vanished_client_cleaned                      | no  | dpddelay/dpdtimeout/dpdaction removed from ipsec.conf
+no_dpd               | vanished_client_cleaned                      | no  | dpddelay/dpdtimeout removed from ipsec.conf
 no_lcp_echo          | vanished_client_cleaned                      | no  | lcp-echo-interval/lcp-echo-failure removed (NOT caught: xl2tpd HELLO drops a vanished client first)
 no_restart           | xl2tpd_kill9_recovers/pluto_kill9_recovers   | no  | the Restart=always drop-ins for ipsec and xl2tpd removed
 firewall_not_enabled | reboot_firewall_same                         | yes | the firewall unit started on first boot but not enabled for the next
@@ -48,7 +49,7 @@ firewall_not_enabled | reboot_firewall_same                         | yes | the 
 # (no_lcp_echo is left out: for a client that vanishes, xl2tpd's L2TP HELLO removes the session
 # ~30 s before LCP echo would; LCP echo only matters for a client whose PPP hangs while its L2TP
 # stays up, which no check provokes yet. `--only no_lcp_echo` shows it.)
-DEFAULT_PLAN="no_extra_modules,imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_masquerade,l2tp_clear"
+DEFAULT_PLAN="no_extra_modules,imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_ike_sha1 no_masquerade,l2tp_clear"
 field() { echo "$MUTANTS" | awk -F'|' -v n="$1" -v f="$2" '{gsub(/^ +| +$/, "", $1)} $1 == n {gsub(/^ +| +$/, "", $f); print $f}'; }
 ALL=$(echo "$MUTANTS" | awk -F'|' 'NF > 1 {gsub(/ /, "", $1); print $1}' | tr '\n' ' ')
 
@@ -101,6 +102,7 @@ mutants = {
     # /etc/ppp/chap-secrets: only the first user line ("name"<TAB>l2tpd<TAB>"secret"<TAB>ip)
     "password": lambda s: first(s, r'^(\s*"[^"\n]+"\tl2tpd\t")[^"\n]*(")', r'\1mutant-password\2'),
     "no_ikev1": lambda s: sub(s, r'^\s*ikev1-policy=accept\n', ''),
+    "no_ike_sha1": lambda s: sub(s, r'^(\s*ike=.*?),aes256-sha1;modp2048,aes128-sha1;modp2048$', r'\1'),
     "no_masquerade": lambda s: sub(s, r'^\s*-A POSTROUTING .*-j MASQUERADE\n', ''),
     "l2tp_clear": lambda s: sub(
         sub(s, r'^(\s*)-A INPUT -p udp --dport 1701 -m policy --dir in --pol ipsec -j ACCEPT\n', r'\1-A INPUT -p udp --dport 1701 -j ACCEPT\n'),
@@ -115,7 +117,7 @@ mutants = {
                                         r'\1\2\n\1logger -t vpn-gateway-debug "peer secret: $(grep -F "$PEERNAME" /etc/ppp/chap-secrets)"', 2),
     "no_connect_log": lambda s: sub(s, r'^\s*logger -t vpn-gateway -p authpriv\.info .*\n', '', 2),
     "firewall_noflush": lambda s: sub(s, r'^(\s*)iptables-restore <<RULES$', r'\1iptables-restore --noflush <<RULES'),
-    "no_dpd": lambda s: sub(s, r'^\s*dpd(delay|timeout|action)=.*\n', '', 3),
+    "no_dpd": lambda s: sub(s, r'^\s*dpd(delay|timeout)=.*\n', '', 2),
     "no_lcp_echo": lambda s: sub(s, r'^\s*lcp-echo-(interval|failure) .*\n', '', 2),
     "no_restart": lambda s: sub(s, r'^\s*Restart=always\n', '', 2),
     # runcmd: `systemctl enable` without the firewall unit (`systemctl restart` still starts it)

@@ -51,17 +51,26 @@ describe("first-boot components", () => {
                 "rightprotoport=17/%any",
                 "left=%defaultroute",
                 "right=%any",
-                "dpdaction=clear",
                 "dpddelay=30",
+                "dpdtimeout=120",
                 "also=vpn-gateway-identity",
                 "include /etc/ipsec.d/vpn-gateway-identity.conf",
             ]) {
                 expect(conf, line).to.include(line);
             }
         });
+        it("uses only keys that Libreswan 4.x and 5.x both take without a warning", () => {
+            // phase2alg= is esp='s old alias; 5.x ignores dpdaction= with a warning and drops keyingtries=.
+            for (const key of ["phase2alg", "dpdaction", "keyingtries", "keyexchange"]) {
+                expect(conf.filter((l) => l.startsWith(`${key}=`)), key).to.deep.equal([]);
+            }
+            // 5.x expands also= where it stands and keeps the first definition: it comes last.
+            expect(conf[conf.length - 1]).to.equal("also=vpn-gateway-identity");
+            expect(conf.indexOf("conn l2tp-psk")).to.be.greaterThan(conf.indexOf("config setup"));
+        });
         it("offers only current ciphers: AES with SHA2/SHA1 over MODP2048, AES-GCM first", () => {
             expect(conf).to.include(`ike=${IKE_PROPOSALS}`);
-            expect(conf).to.include(`phase2alg=${ESP_PROPOSALS}`);
+            expect(conf).to.include(`esp=${ESP_PROPOSALS}`);
             for (const proposal of IKE_PROPOSALS.split(",")) expect(proposal).to.match(/^aes(128|256)-sha(1|2_256);modp2048$/);
             expect(ESP_PROPOSALS.split(",")[0]).to.equal("aes_gcm-null");
             expect(`${IKE_PROPOSALS},${ESP_PROPOSALS}`).not.to.match(/3des|modp1024|md5/);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (or reuses) everything the VM end-to-end test boots:
-#   rootfs-KEY/        debootstrap'd Debian 12 minbase + generic kernel + cloud-init (no VPN software)
+#   rootfs-KEY/        debootstrap'd Debian minbase + generic kernel + cloud-init (no VPN software)
 #   rootfs-cloud-KEY/  the same with Debian's cloud kernel (no PPP) and GRUB instead, as Debian's
 #                      EC2 images are
 #   repo-KEY/          a flat apt repository with the gateway's packages (and the strongSwan client
@@ -15,7 +15,9 @@
 # Each stage is cached in $VPN_E2E_CACHE keyed by a hash of its inputs, so an unchanged input
 # costs nothing and a change to the overlay (test-bed scripts) costs ~10 s, not a full rebuild.
 # Prints the paths as shell assignments on the last lines (IMAGE_DIR=... REPO_ISO=...).
-# Usage: build.sh [--variant V] [--extra-packages "pkg pkg"]
+# Usage: build.sh [--dist D] [--variant V] [--extra-packages "pkg pkg"]
+#   --dist             bookworm (default: Debian 12, the daemons of Ubuntu 24.04) | trixie (Debian 13,
+#                      the daemons of Ubuntu 26.04: Libreswan 5.2, ppp 2.5.2, cloud-init 25.1)
 #   --variant          generic | ubuntu (default) | ubuntu-minimal | debian-cloud
 #   --extra-packages   packages the rendered cloud-config wants
 set -euo pipefail
@@ -29,11 +31,17 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --extra-packages) EXTRA_PKGS="$2"; shift 2 ;;
     --variant) VARIANT="$2"; shift 2 ;;
+    --dist) SUITE="$2"; shift 2 ;;
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
 case "$VARIANT" in generic|ubuntu|ubuntu-minimal|debian-cloud) ;; *) echo "build.sh: unknown variant $VARIANT" >&2; exit 2 ;; esac
+case "$SUITE" in bookworm|trixie) ;; *) echo "build.sh: unknown dist $SUITE (bookworm or trixie)" >&2; exit 2 ;; esac
+# The ubuntu* layouts name packages after Ubuntu's kernel release form (6.8.0-1012-aws: the
+# flavour after the ABI number), which the gateway's kernel step relies on; Debian 12's release
+# (6.1.0-50-amd64) has that form, Debian 13's (6.12.57+deb13-amd64) does not.
+case "$SUITE/$VARIANT" in trixie/ubuntu*) echo "build.sh: variant $VARIANT needs a kernel release in Ubuntu's form; use it with --dist bookworm" >&2; exit 2 ;; esac
 log() { echo "[image $(date +%H:%M:%S)] $*" >&2; }
 hash_of() { sha256sum | cut -c1-16; }
 
@@ -156,7 +164,7 @@ CLIENT_PKGS="strongswan-charon strongswan-swanctl libcharon-extauth-plugins stro
 NODE_PKGS="nodejs"
 B_VERSION=2
 KEY_B=$(printf '%s\n' "$B_VERSION" "$KEY_A" "$KEY_A2" "$(echo $GW_PKGS | tr ' ' '\n' | sort -u)" "$CLIENT_PKGS" "$NODE_PKGS" | hash_of)
-REPO="$CACHE/repo-$KEY_B"
+REPO="$CACHE/repo-$SUITE-$KEY_B"
 if [ ! -e "$REPO/.done" ]; then
   T0=$(date +%s)
   rm -rf "$REPO"; mkdir -p "$REPO/tree"
@@ -221,7 +229,7 @@ if [ ! -e "$REPO/.done" ]; then
   ls "$REPO/tree/client-node"/*.deb | sed 's#.*/##' > "$REPO/node-debs.txt"
   genisoimage -quiet -volid VPNREPO -joliet -rock -o "$REPO/repo.iso" "$REPO/tree"
   touch "$REPO/.done"
-  ls -dt "$CACHE"/repo-* | tail -n +4 | xargs -r rm -rf   # keep the three newest repositories
+  ls -dt "$CACHE"/repo-"$SUITE"-* | tail -n +3 | xargs -r rm -rf   # keep the two newest repositories of this dist
   log "stage B: $(wc -l < "$REPO/gateway-debs.txt") gateway debs, $(wc -l < "$REPO/client-debs.txt") client debs, $(wc -l < "$REPO/node-debs.txt") node debs, done in $(( $(date +%s) - T0 )) s"
 else
   log "stage B: reusing $REPO"
@@ -231,7 +239,7 @@ fi
 C_VERSION=2
 BASE=$ROOTFS; [ "$VARIANT" = debian-cloud ] && BASE=$ROOTFS_CLOUD
 KEY_C=$( { echo "$C_VERSION $VARIANT $KEY_A $KEY_A2"; sha256sum "$HERE/build.sh"; cd "$HERE/overlay" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | hash_of)
-IMAGE="$CACHE/image-$VARIANT-$KEY_C"
+IMAGE="$CACHE/image-$SUITE-$VARIANT-$KEY_C"
 
 # unown_modules DIR...: drop those module directories from the kernel package's dpkg file list
 # (on Ubuntu another package owns them), so installing linux-modules-extra-<kver> later is an
@@ -258,6 +266,7 @@ if [ ! -e "$IMAGE/.done" ]; then
   rm -f "$STAGE/etc/apt/sources.list"
   cp -a --remove-destination "$HERE/overlay/." "$STAGE/"
   echo "$VARIANT" > "$STAGE/etc/e2e-image-variant"
+  echo "$SUITE" > "$STAGE/etc/e2e-image-dist"
   # Enable the test-bed units (symlinks are new files, so the hard links stay untouched).
   mkdir -p "$STAGE/etc/systemd/system/cloud-init.target.wants"
   ln -sf /etc/systemd/system/e2e-testbed.service "$STAGE/etc/systemd/system/cloud-init.target.wants/e2e-testbed.service"
@@ -318,8 +327,9 @@ if [ ! -e "$IMAGE/.done" ]; then
   rm -rf "$STAGE"
   touch "$IMAGE/.done"
   # keep only the two newest assembled images of each variant (each is a 3 GB sparse file)
-  ls -dt "$CACHE"/image-"$VARIANT"-* | tail -n +3 | xargs -r rm -rf
-  find "$CACHE" -maxdepth 1 -regex '.*/image-[0-9a-f]+' -exec rm -rf {} +   # images from before the variants
+  ls -dt "$CACHE"/image-"$SUITE-$VARIANT"-* | tail -n +3 | xargs -r rm -rf
+  # images and repositories named before the dists (image-VARIANT-KEY, repo-KEY)
+  find "$CACHE" -maxdepth 1 -regextype egrep -regex '.*/(image-(generic|ubuntu|ubuntu-minimal|debian-cloud)-|repo-)[0-9a-f]+' -exec rm -rf {} +
   log "stage C: done in $(( $(date +%s) - T0 )) s"
 else
   log "stage C: reusing $IMAGE"

@@ -22,11 +22,8 @@ res() { echo "BENCHRES $*"; }
 MODE=$(bj mode)
 
 # ---- boot-to-ready -------------------------------------------------------------------------
-# The harness's definition of "gateway ready" (pluto and xl2tpd listening), plus IKE's port 500.
-gateway_ready() {
-  local s; s=$(ss -lunp 2>/dev/null)
-  echo "$s" | grep -q ':500 .*pluto' && echo "$s" | grep -q ':4500 .*pluto' && echo "$s" | grep -q ':1701 .*xl2tpd'
-}
+# "gateway ready": the harness's definition (ready.sh)
+. $LIB/ready.sh
 if [ "$MODE" = gateway ]; then
   # this unit starts right after the test bed (early, not after cloud-final), so poll from here
   ( while ! gateway_ready; do sleep 1; done; up > $R/ready ) &

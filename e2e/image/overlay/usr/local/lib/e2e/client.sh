@@ -85,17 +85,62 @@ logfile /var/log/e2e-pppd-$ns.log"
 }
 
 # The pieces every client shares (the benchmark writes its own strongswan.conf, then these).
-# Like a Linux/Apple L2TP client: IKEv1 main mode, PSK, transport mode for UDP/1701 only.
+# IKEv1 main mode, PSK, transport mode for UDP/1701 only.
 # remote.id = the gateway's PUBLIC address: the gateway must present its public identity.
 # The PSK is given as 0s<base64> so that any character survives.
-client_swanctl_conf() {  # NS PSK SERVER_IP
-  local ns=$1 psk=$2 server=$3
+#
+# What the client offers follows CLIENT_PLATFORM (default: e2e, the harness's own client):
+# a built-in client's Main Mode and Quick Mode offers, in its order, and its lifetimes, as
+# collected from the vendors' sources in shared/docs/client-platforms.md. strongSwan notation;
+# every entry is one transform, sent in this order.
+platform_offer() {  # platform_offer PLATFORM -> P_IKE P_ESP P_IKE_LIFE P_ESP_LIFE (empty: default)
+  P_IKE_LIFE=""; P_ESP_LIFE=""
+  case "$1" in
+    e2e)  # Linux road warrior as the README suggests
+      P_IKE=aes256-sha256-modp2048,aes128-sha1-modp2048
+      P_ESP=aes256gcm16,aes128gcm16,aes256-sha256,aes128-sha1 ;;
+    windows)  # Windows 10/11 RAS client, default settings (IKEv1 integrity: SHA1 only)
+      P_IKE=aes256-sha1-ecp384,aes128-sha1-ecp256,aes256-sha1-modp2048,3des-sha1-modp2048,3des-sha1-modp1024
+      P_ESP=aes256-sha1,aes128-sha1,3des-sha1
+      P_IKE_LIFE=28800; P_ESP_LIFE=3600 ;;
+    apple)  # macOS >= 10.12 / iOS >= 10 (racoon in Apple's ppp sources)
+      local g h l=""
+      for g in modp2048 modp1536 modp1024; do for h in sha256 sha1 md5 sha512; do l="$l,aes256-$h-$g"; done; done
+      P_IKE="${l#,},aes128-sha1-modp1024,aes128-md5-modp1024,3des-sha1-modp1024,3des-md5-modp1024"
+      l=""; for g in aes256 aes128 3des; do for h in sha256 sha1 md5; do l="$l,$g-$h"; done; done
+      P_ESP=${l#,}
+      P_IKE_LIFE=3600; P_ESP_LIFE=3600 ;;
+    android11)  # Android <= 11 (AOSP racoon, external/ipsec-tools/setup.c): MODP1024 only
+      P_IKE=aes256-sha384-modp1024,aes256-sha256-modp1024,aes256-sha512-modp1024,aes256-sha1-modp1024,aes256-md5-modp1024
+      P_IKE="$P_IKE,aes128-sha512-modp1024,aes128-sha384-modp1024,aes128-sha256-modp1024,aes128-sha1-modp1024,aes128-md5-modp1024"
+      P_IKE="$P_IKE,3des-sha256-modp1024,3des-sha1-modp1024,3des-md5-modp1024"
+      local l="" g h
+      for g in aes256 aes128 3des; do for h in sha512 sha384 sha1 sha256 md5; do l="$l,$g-$h"; done; done
+      P_ESP=${l#,}
+      P_IKE_LIFE=28800; P_ESP_LIFE=28800 ;;
+    networkmanager)  # NetworkManager-l2tp 1.2.16 to 1.52, Libreswan backend defaults; no lifetimes
+      P_IKE=aes256-sha256-modp2048,aes256-sha256-modp1536,aes256-sha1-modp2048,aes256-sha1-modp1536,aes256-sha1-ecp384,aes128-sha1-ecp256,3des-sha1-modp2048
+      P_ESP=aes256-sha1,aes128-sha1,3des-sha1 ;;
+    *) echo "platform_offer: unknown platform $1" >&2; return 1 ;;
+  esac
+}
+client_swanctl_conf() {  # NS PSK SERVER_IP  (offers: CLIENT_PLATFORM)
+  local ns=$1 psk=$2 server=$3 ike_life="" esp_life=""
+  platform_offer "${CLIENT_PLATFORM:-e2e}" || return 1
+  # IKEv1 proposes one lifetime: strongSwan sends reauth_time (+ over_time, here 0) for the IKE SA
+  # and life_time for the ESP SA.
+  [ -n "$P_IKE_LIFE" ] && ike_life="reauth_time = ${P_IKE_LIFE}s
+    rekey_time = 0s
+    over_time = 0s"
+  [ -n "$P_ESP_LIFE" ] && esp_life="life_time = ${P_ESP_LIFE}s
+        rekey_time = 0s"
   cat > /etc/e2e-clients/$ns/swanctl.conf <<SWC
 connections {
   l2tp {
     version = 1
     remote_addrs = $server
-    proposals = aes256-sha256-modp2048,aes128-sha1-modp2048
+    proposals = $P_IKE
+    $ike_life
     local { auth = psk }
     remote { auth = psk
              id = $server }
@@ -104,7 +149,8 @@ connections {
         mode = transport
         local_ts = dynamic[udp/1701]
         remote_ts = dynamic[udp/1701]
-        esp_proposals = aes256gcm16,aes128gcm16,aes256-sha256,aes128-sha1
+        esp_proposals = $P_ESP
+        $esp_life
       }
     }
   }

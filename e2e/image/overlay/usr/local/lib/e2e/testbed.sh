@@ -9,6 +9,7 @@
 #   inet  (the internet)     routes between vpc, home, c2 and far
 #   home  (home NAT router)  wan0 198.51.100.2/30, lan0 192.168.1.1/24, masquerade
 #   c1    (client behind NAT) 192.168.1.10/24
+#   c3    (a second device behind the same home NAT) 192.168.1.11/24
 #   c2    (client on the internet, no NAT of its own) 198.51.100.66/30
 #   far   (a host on the internet) 192.0.2.100/24, whoami server :8080 (says who it sees)
 set -eu
@@ -20,8 +21,8 @@ nft() { LD_LIBRARY_PATH=/opt/testbed/usr/lib/x86_64-linux-gnu /opt/testbed/usr/s
 say() { echo "E2E-TESTBED: $*"; }
 mkdir -p /run/e2e
 
-modprobe veth
-for ns in vpc vpchost inet home c1 c2 far; do ip netns add $ns; ip -n $ns link set lo up; done
+modprobe -a veth bridge
+for ns in vpc vpchost inet home c1 c2 c3 far; do ip netns add $ns; ip -n $ns link set lo up; done
 
 # veth pair helper: link NS1 IF1 NS2 IF2 ("root" = the gateway's namespace)
 link() {
@@ -35,6 +36,7 @@ link vpc sub2 vpchost eth0
 link vpc up0 inet vpc0
 link inet home0 home wan0
 link home lan0 c1 eth0
+link home lan1 c3 eth0
 link inet c2-0 c2 eth0
 link inet far0 far eth0
 
@@ -60,9 +62,14 @@ ip -n inet route add 203.0.113.0/24 via 198.51.100.250
 
 ip -n home addr add 198.51.100.2/30 dev wan0
 ip -n home route add default via 198.51.100.1
-ip -n home addr add 192.168.1.1/24 dev lan0
+# the home LAN is a bridge: every device on it shares the router's one public address
+ip -n home link add br0 type bridge
+ip -n home link set lan0 master br0; ip -n home link set lan1 master br0; ip -n home link set br0 up
+ip -n home addr add 192.168.1.1/24 dev br0
 ip -n c1 addr add 192.168.1.10/24 dev eth0
 ip -n c1 route add default via 192.168.1.1
+ip -n c3 addr add 192.168.1.11/24 dev eth0
+ip -n c3 route add default via 192.168.1.1
 ip -n c2 addr add 198.51.100.66/30 dev eth0
 ip -n c2 route add default via 198.51.100.65
 ip -n far addr add 192.0.2.100/24 dev eth0
