@@ -1,6 +1,6 @@
 // Where the gateway goes: subnet, VPC and image, looked up before any resource is created.
 import * as aws from "@pulumi/aws";
-import { ConfigError, PROJECT, Settings } from "./settings";
+import { ConfigError, OsChoice, PROJECT, Settings } from "./settings";
 
 export interface Placement {
     vpcId: string;
@@ -10,17 +10,29 @@ export interface Placement {
     amiId: string;
 }
 
-/** AMI name patterns and owners of the supported images, per CPU architecture. */
-export const IMAGES = {
+/**
+ * AMI name patterns and owners of the supported images, per CPU architecture (amd64 or arm64 in the
+ * name). Only the publishers' own accounts: a name pattern alone would match anyone's copy. Keyed by
+ * OsChoice, so a choice without its image does not compile.
+ */
+export const IMAGES: Record<OsChoice, { owner: string; name: (arch: "amd64" | "arm64") => string }> = {
     "ubuntu-24.04": {
         owner: "099720109477", // Canonical
-        name: (arch: string) => `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch}-server-*`,
+        name: (arch) => `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch}-server-*`,
+    },
+    "ubuntu-26.04": {
+        owner: "099720109477", // Canonical; 26.04 LTS is "resolute"
+        name: (arch) => `ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-${arch}-server-*`,
     },
     "debian-12": {
         owner: "136693071363", // Debian
-        name: (arch: string) => `debian-12-${arch}-*`,
+        name: (arch) => `debian-12-${arch}-*`,
     },
-} as const;
+    "debian-13": {
+        owner: "136693071363", // Debian
+        name: (arch) => `debian-13-${arch}-*`,
+    },
+};
 
 async function findSubnet(settings: Settings): Promise<{ vpcId: string; subnetId: string }> {
     if (settings.subnetId) {

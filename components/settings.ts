@@ -4,7 +4,8 @@ import { Cidr, PRIVATE_RANGES, contains, formatIpv4, overlaps, parseCidr, parseI
 
 export const PROJECT = "vpn-gateway";
 
-export const OS_CHOICES = ["ubuntu-24.04", "debian-12"] as const;
+// Each needs its lookup in network.ts IMAGES; the kernel step adapts to what the image boots, not to this name.
+export const OS_CHOICES = ["ubuntu-24.04", "ubuntu-26.04", "debian-12", "debian-13"] as const;
 export type OsChoice = (typeof OS_CHOICES)[number];
 
 export interface VpnUser {

@@ -53,6 +53,7 @@ describe("AWS resources (mock runtime)", () => {
     beforeEach(() => {
         knobs.vpcCidr = "172.31.0.0/16";
         knobs.defaultVpcExists = true;
+        knobs.amiId = "ami-0123456789abcdef0";
     });
 
     it("opens UDP 500, 4500 and 1701 from the allowed CIDRs and nothing else", async () => {
@@ -198,15 +199,44 @@ describe("AWS resources (mock runtime)", () => {
         expect(text).to.contain("203.0.113.10");
     });
 
-    it("looks up the image for the instance type's architecture", async () => {
-        await run({ instanceType: "t4g.small", os: "debian-12" });
-        const ami = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!.inputs;
-        const name = ami.filters.find((f: any) => f.name === "name").values[0];
-        expect(name).to.equal("debian-12-arm64-*");
-        expect(ami.owners).to.deep.equal(["136693071363"]);
-        await run();
-        const ubuntu = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!.inputs;
-        expect(ubuntu.filters.find((f: any) => f.name === "name").values[0]).to.equal("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*");
+    describe("looks up the image of each os for the instance type's architecture", () => {
+        // Written out literally (not taken from IMAGES): a wrong owner or pattern there must fail here.
+        const CANONICAL = "099720109477";
+        const DEBIAN = "136693071363";
+        const cases = [
+            { os: "ubuntu-24.04", type: "t3.micro", arch: "x86_64", owner: CANONICAL, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" },
+            { os: "ubuntu-24.04", type: "t4g.small", arch: "arm64", owner: CANONICAL, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-*" },
+            { os: "ubuntu-26.04", type: "t3.micro", arch: "x86_64", owner: CANONICAL, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-amd64-server-*" },
+            { os: "ubuntu-26.04", type: "t4g.small", arch: "arm64", owner: CANONICAL, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-arm64-server-*" },
+            { os: "debian-12", type: "t3.micro", arch: "x86_64", owner: DEBIAN, name: "debian-12-amd64-*" },
+            { os: "debian-12", type: "t4g.small", arch: "arm64", owner: DEBIAN, name: "debian-12-arm64-*" },
+            { os: "debian-13", type: "t3.micro", arch: "x86_64", owner: DEBIAN, name: "debian-13-amd64-*" },
+            { os: "debian-13", type: "t4g.small", arch: "arm64", owner: DEBIAN, name: "debian-13-arm64-*" },
+        ];
+        cases.forEach((c, i) => {
+            it(`${c.os} on ${c.type} (${c.arch}): owner ${c.owner}, ${c.name}`, async () => {
+                // A different id per case: the instance must carry the one this lookup returned.
+                knobs.amiId = `ami-0c0ffee00000000${i}`;
+                await run({ os: c.os, instanceType: c.type });
+                const lookups = calls.filter((call) => call.token === "aws:ec2/getAmi:getAmi");
+                expect(lookups, "one image lookup").to.have.length(1);
+                const ami = lookups[0].inputs;
+                expect(ami.owners).to.deep.equal([c.owner]);
+                expect(ami.mostRecent).to.equal(true);
+                const filters = Object.fromEntries(ami.filters.map((f: any) => [f.name, f.values]));
+                expect(filters).to.deep.equal({ name: [c.name], architecture: [c.arch], "virtualization-type": ["hvm"] });
+                const instance = one("aws:ec2/instance:Instance").inputs;
+                expect(instance.ami).to.equal(`ami-0c0ffee00000000${i}`);
+                expect(instance.instanceType).to.equal(c.type);
+            });
+        });
+
+        it("defaults to ubuntu-24.04 when os is not set", async () => {
+            await run({ os: undefined });
+            const ami = calls.find((call) => call.token === "aws:ec2/getAmi:getAmi")!.inputs;
+            expect(ami.owners).to.deep.equal(["099720109477"]);
+            expect(ami.filters.find((f: any) => f.name === "name").values).to.deep.equal(["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"]);
+        });
     });
 
     it("uses a given AMI and subnet without looking them up", async () => {

@@ -15,6 +15,8 @@ export const calls: Array<{ token: string; inputs: any }> = [];
 export const knobs = {
     vpcCidr: "172.31.0.0/16",
     defaultVpcExists: true,
+    /** The image getAmi finds; a test sets its own so that an instance on any other id shows. */
+    amiId: "ami-0123456789abcdef0",
     probeStdout: '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}' as string | undefined,
 };
 
@@ -42,7 +44,7 @@ pulumi.runtime.setMocks(
                 case "aws:ec2/getInstanceType:getInstanceType":
                     return { supportedArchitectures: args.inputs.instanceType.startsWith("t4g") ? ["arm64"] : ["i386", "x86_64"] };
                 case "aws:ec2/getAmi:getAmi":
-                    return { id: "ami-0123456789abcdef0" };
+                    return { id: knobs.amiId };
                 default:
                     return {};
             }

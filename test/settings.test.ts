@@ -171,8 +171,15 @@ describe("settings", () => {
             expect(settings({ allowClientToClient: "true" }).allowClientToClient).to.equal(true);
             expect(settings().allowClientToClient).to.equal(false);
         });
-        it("rejects an unknown OS", () => rejects({ os: "windows" }, "vpn-gateway:os", /allowed: ubuntu-24.04, debian-12/));
-        it("accepts debian-12", () => expect(settings({ os: "debian-12" }).os).to.equal("debian-12"));
+        it("rejects an unknown OS, listing the four allowed", () => {
+            rejects({ os: "windows" }, "vpn-gateway:os", /allowed: ubuntu-24.04, ubuntu-26.04, debian-12, debian-13$/);
+            // An older release is refused too, by name, not mistaken for one of its successors.
+            const found = rejects({ os: "ubuntu-22.04" }, "vpn-gateway:os", /"ubuntu-22.04" is not supported/);
+            expect(found).to.deep.equal([`vpn-gateway:os: "ubuntu-22.04" is not supported; allowed: ubuntu-24.04, ubuntu-26.04, debian-12, debian-13`]);
+        });
+        for (const os of ["ubuntu-24.04", "ubuntu-26.04", "debian-12", "debian-13"]) {
+            it(`accepts ${os}`, () => expect(settings({ os }).os).to.equal(os));
+        }
         it("rejects malformed ids and instance types", () => {
             rejects({ amiId: "ubuntu" }, "vpn-gateway:amiId", /AMI id/);
             rejects({ vpcId: "default", subnetId: "subnet-0123456789abcdef0" }, "vpn-gateway:vpcId", /VPC id/);
