@@ -63,6 +63,9 @@ mkdir -p "$CACHE"
 # hostnamectl. curl/sudo/ca-certificates: present on Debian's EC2 images too.
 BASE_PKGS="linux-image-amd64 initramfs-tools systemd-sysv udev dbus cloud-init iproute2 iputils-ping
 python3 tcpdump procps kmod ca-certificates curl sudo netbase less"
+# Debian 13's minbase lacks e2fsprogs (no longer "required"); EC2's images have it, and cloud-init's
+# resizefs needs resize2fs. Added for trixie only, so Debian 12's cached rootfs keeps its key.
+[ "$SUITE" = trixie ] && BASE_PKGS="$BASE_PKGS e2fsprogs"
 # Test-bed tools unpacked (dpkg-deb -x, not installed) under /opt/testbed: nft for the router and
 # home-NAT namespaces. Not registered with dpkg, so the gateway's own apt install is unaffected.
 TESTBED_PKGS="nftables"
