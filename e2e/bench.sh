@@ -41,6 +41,7 @@ T_START=$(date +%s)
 log() { printf '[bench +%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*"; }
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
+. "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"

@@ -22,6 +22,7 @@
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
+. "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 # name | check that must FAIL (any of, separated by /) | reboot phase needed | what is removed
 # [| image variant the run boots, run.sh --image; default ubuntu; a group shares one image]

@@ -63,6 +63,7 @@ log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
 # ---- host tools -----------------------------------------------------------------------------
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
+. "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 WORK="$E2E/.work/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"; ln -sfn "$WORK" "$E2E/.work/last"

@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--e2e" ]; then
     bash scripts/setup.sh test vm
-    npm test
-    npm run test:e2e
 else
     bash scripts/setup.sh test
-    npm test
+fi
+. scripts/node-env.sh   # Node 24 from .tools/node-24 where setup installed it
+echo "test: Node $(node --version) ($(command -v node)), npm $(npm --version 2>/dev/null)"
+npm test
+if [ "${1:-}" = "--e2e" ]; then
+    npm run test:e2e
 fi

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh vm
+. scripts/node-env.sh   # Node 24 from .tools/node-24 where setup installed it
 exec bash e2e/try.sh "$@"

@@ -61,3 +61,28 @@ describe("Pulumi.yaml", () => {
         }
     });
 });
+
+describe("Node.js", () => {
+    // @pulumi/pulumi 3.249 and later need Node 22; Node 20 reached its end of life in April 2026.
+    const MIN_MAJOR = 22;
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const engineMajor = () => {
+        const m = /^>=\s*(\d+)(\.\d+){0,2}$/.exec(pkg.engines?.node ?? "");
+        expect(m, `engines.node "${pkg.engines?.node}" is a plain ">=N" lower bound`).to.not.equal(null);
+        return Number(m![1]);
+    };
+
+    it(`package.json's engines allow no Node older than ${MIN_MAJOR}`, () => {
+        expect(engineMajor()).to.be.at.least(MIN_MAJOR);
+    });
+
+    it(`runs the tests on Node ${MIN_MAJOR} or later (scripts/setup.sh installs Node 24 where the machine's is older)`, () => {
+        expect(Number(process.versions.node.split(".")[0]), `Node ${process.version}`).to.be.at.least(MIN_MAJOR);
+    });
+
+    it("types Node's API at the oldest supported version (@types/node's major is engines' minimum)", () => {
+        const m = /^[\^~]?(\d+)\./.exec(pkg.devDependencies["@types/node"]);
+        expect(m, pkg.devDependencies["@types/node"]).to.not.equal(null);
+        expect(Number(m![1])).to.equal(engineMajor());
+    });
+});
