@@ -2,8 +2,14 @@
 # Benchmark of the gateway in the local VM (= npm run bench). Prints figures; asserts nothing.
 #
 #   bash e2e/bench.sh [--clients N] [--parallel P] [--mem MB] [--client-budget SEC] [--from-scratch] [--skip-bare]
+#                     [--dist bookworm|trixie] [--image VARIANT]
 #   --client-budget SEC  stop launching clients SEC seconds into the client phase (those launched
 #                        finish); the figures then say how many were attempted (default: no limit)
+#   --dist D             the VM's Debian: bookworm (default) or trixie (e2e/image/build.sh --dist)
+#   --image VARIANT      the image variant (e2e/image/build.sh --variant): ubuntu (default on
+#                        bookworm), ubuntu-minimal, generic (default on trixie, where the ubuntu*
+#                        layouts do not exist); not debian-cloud (it boots through GRUB and the
+#                        gateway's first boot reboots it into another kernel)
 #
 #  1. image build: the time the cached stages (e2e/image/build.sh) actually took in this run;
 #     with --from-scratch also a complete build into a separate, empty cache dir (deleted after).
@@ -16,12 +22,14 @@
 #     clients 2..N with at most P connecting at once; each a real IKEv1/IPsec + L2TP + PPP session
 #     from its own namespace and address; all kept up; IKE set-up (swanctl --initiate until the
 #     CHILD_SA is up) and PPP set-up (xl2tpd/pppd until the PPP address) per client; how many are
-#     up at the end and answer a ping through the tunnel; failures with reasons.
+#     up at the end and answer a ping through the tunnel; failures with reasons. Client k offers
+#     what a real platform offers, in turn (windows apple networkmanager e2e: client.sh's
+#     CLIENT_PLATFORM), and the IKE and PPP set-up times are also given per platform.
 # Defaults: 100 clients, 4 at a time (10 at a time caused IKE/L2TP retransmission storms under TCG), 4096 MB VM RAM, 2 vCPUs (TCG). Files: e2e/.work/bench-*/.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-CLIENTS=100; PARALLEL=4; MEM=4096; SCRATCH=no; BARE=yes; TIMEOUT=3600; BUDGET=0
+CLIENTS=100; PARALLEL=4; MEM=4096; SCRATCH=no; BARE=yes; TIMEOUT=3600; BUDGET=0; DIST=bookworm; VARIANT=""
 PUBLIC_IP=203.0.113.10; POOL=10.77.0.0/24; GWPPP=10.77.0.1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,11 +40,18 @@ while [ $# -gt 0 ]; do
     --from-scratch) SCRATCH=yes; shift ;;
     --skip-bare) BARE=no; shift ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --dist) DIST="$2"; shift 2 ;;
+    --image) VARIANT="$2"; shift 2 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 250 ] || { echo "bench.sh: --clients 1..250" >&2; exit 2; }
+{ [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 250 ]; } || { echo "bench.sh: --clients 1..250" >&2; exit 2; }
+case "$DIST" in bookworm|trixie) ;; *) echo "bench.sh: --dist bookworm or trixie" >&2; exit 2 ;; esac
+# (the ubuntu* layouts need a kernel release in Ubuntu's form, which only bookworm's has: build.sh)
+[ -n "$VARIANT" ] || case "$DIST" in bookworm) VARIANT=ubuntu ;; *) VARIANT=generic ;; esac
+# The VM is booted with the image's kernel and initrd given to QEMU (rootfs.img, vmlinuz, initrd.img).
+[ "$VARIANT" != debian-cloud ] || { echo "bench.sh: --image debian-cloud is not supported (it boots through GRUB from its disk, and the gateway's first boot reboots it into another kernel)" >&2; exit 2; }
 T_START=$(date +%s)
 log() { printf '[bench +%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*"; }
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
@@ -45,7 +60,7 @@ bash "$ROOT/scripts/setup.sh" vm
 
 WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"
-log "work dir $WORK; $CLIENTS clients, $PARALLEL connecting at once$( [ "$BUDGET" -gt 0 ] && echo ", client budget ${BUDGET}s"), VM 2 vCPU TCG ${MEM} MB"
+log "work dir $WORK; $CLIENTS clients, $PARALLEL connecting at once$( [ "$BUDGET" -gt 0 ] && echo ", client budget ${BUDGET}s"), VM 2 vCPU TCG ${MEM} MB, $DIST $VARIANT image"
 declare -A FIG   # the figures printed at the end
 
 # ---- bench stack config and the product's render ---------------------------------------------
@@ -73,15 +88,15 @@ log "user-data: ${FIG[userdata]}, render took ${FIG[render]}s"
 # ---- image build --------------------------------------------------------------------------------
 EXTRA=$(node "$E2E/lib/packages.js" "$WORK/user-data")
 build() {  # build LABEL CACHE_DIR -> sets IMAGE_DIR REPO_ISO; FIG[LABEL_*]
-  local label=$1 cache=$2 out rc t0
+  local label=$1 cache=$2 rc t0
   t0=$(date +%s)
   set +e
   # (2> before >: the process substitution must get the terminal as its stdout, not the file)
-  VPN_E2E_CACHE="$cache" bash "$E2E/image/build.sh" --extra-packages "$EXTRA" \
+  VPN_E2E_CACHE="$cache" bash "$E2E/image/build.sh" --dist "$DIST" --variant "$VARIANT" --extra-packages "$EXTRA" \
     2> >(tee "$WORK/build-$label.log" | grep --line-buffered -E '^\[image' | sed -u 's/^/  /') > "$WORK/build-$label.out"
   rc=$?; set -e
   sleep 0.2
-  [ $rc = 0 ] || { echo "bench: image build ($label) failed, see $WORK/build-$label.log" >&2; exit 1; }
+  [ $rc = 0 ] || { echo "bench: image build ($label) failed, see $WORK/build-$label.log; its last lines:" >&2; tail -n 5 "$WORK/build-$label.log" | sed 's/^/  /' >&2; exit 1; }
   FIG[${label}_total]=$(( $(date +%s) - t0 ))
   local st
   for st in A B C; do
@@ -128,6 +143,7 @@ boot_vm() {
     -drive "file=$d/param.iso,format=raw,if=virtio,readonly=on" \
     > "$d/qemu.log" 2>&1 &
   qpid=$!
+  # shellcheck disable=SC2064  # expanded now: qpid is local to this function, the trap outlives it
   trap "kill $qpid 2>/dev/null || true" EXIT
   t_boot=$(date +%s); last=$t_boot
   log "$name: QEMU started (pid $qpid)"
@@ -193,7 +209,7 @@ BARE_CI=$(r bare cloud_init_done); GW_CI=$(r gateway cloud_init_done); GW_READY=
 ratio=$(awk -v g="$GW_READY" -v b="$BARE_CI" 'BEGIN{ if (g+0>0 && b+0>0) printf "%.2f", g/b; else print "n/a" }')
 {
 echo
-echo "==================== Benchmark figures ($(date '+%Y-%m-%d %H:%M'), $(nproc) host cores, VM: 2 vCPU TCG, ${MEM} MB) ===================="
+echo "==================== Benchmark figures ($(date '+%Y-%m-%d %H:%M'), $(nproc) host cores, VM: 2 vCPU TCG, ${MEM} MB, image: $DIST $VARIANT) ===================="
 echo "render:            ${FIG[render]}s (npm run render), user-data ${FIG[userdata]}"
 [ $SCRATCH = yes ] && echo "image from scratch: ${FIG[scratch_total]}s total (stage A rootfs ${FIG[scratch_A]}, B repo ${FIG[scratch_B]}, C image ${FIG[scratch_C]})"
 echo "image this run:    ${FIG[cached_total]}s total (stage A rootfs ${FIG[cached_A]}, B repo ${FIG[cached_B]}, C image ${FIG[cached_C]})"
@@ -209,6 +225,13 @@ echo "IKE set-up (s):    $(rl gateway stats_ike)"
 echo "PPP set-up (s):    $(rl gateway stats_ppp)"
 echo "charon start (s):  $(rl gateway stats_charon_start)"
 echo "client total (s):  $(rl gateway stats_total)"
+# per platform: the VM's "BENCHRES platform NAME ok=.. failed=..", "stats_ike_NAME ..", "stats_ppp_NAME .."
+echo "per platform:      (client k offers what platform k mod 4 of windows, apple, networkmanager, e2e offers)"
+sed -n 's/^BENCHRES platform \([^ ]*\) .*/\1/p' "$WORK/gateway/results.txt" 2>/dev/null | while read -r p; do
+  echo "  $p: $(rl gateway "platform $p" | cut -d' ' -f2-)"
+  echo "    IKE set-up (s): $(rl gateway "stats_ike_$p")"
+  echo "    PPP set-up (s): $(rl gateway "stats_ppp_$p")"
+done || true
 echo "gateway state:     $(rl gateway gateway)"
 echo "VM memory at end:  $(grep -a '^BENCHRES mem_total' "$WORK/gateway/results.txt" 2>/dev/null | tail -n 1 | cut -d' ' -f2-)"
 grep -a '^BENCHRES failures_by_stage' "$WORK/gateway/results.txt" 2>/dev/null | sed 's/^BENCHRES /failures:          /' || true

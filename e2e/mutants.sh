@@ -77,6 +77,7 @@ mkdir -p "$OUT"
 
 # One user-data per run: the group's mutations applied in turn. Each mutation must change exactly
 # the lines it names (it fails loudly when the rendered text no longer has them).
+# shellcheck disable=SC2086  # PLAN: one argument per group (space-separated list)
 python3 - "$OUT" $PLAN <<'PY'
 import re, sys
 out, plan = sys.argv[1], sys.argv[2:]

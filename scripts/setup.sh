@@ -58,8 +58,12 @@ fi
 need=()
 for group in "$@"; do
     case "$group" in
-        # cloud-init validates the rendered cloud-config against its schema.
-        test) command -v cloud-init >/dev/null || need+=(cloud-init) ;;
+        # cloud-init validates the rendered cloud-config against its schema; shellcheck checks
+        # every shell script, the project's and the ones the gateway is given.
+        test)
+            command -v cloud-init >/dev/null || need+=(cloud-init)
+            command -v shellcheck >/dev/null || need+=(shellcheck)
+            ;;
         # QEMU and the tools that build and seed the gateway's VM.
         vm)
             command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)

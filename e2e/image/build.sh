@@ -125,6 +125,7 @@ else
   log "stage A: reusing $ROOTFS"
 fi
 
+# shellcheck disable=SC2012  # kernel release directories: no whitespace in their names
 KVER=$(basename "$(ls -d "$ROOTFS"/lib/modules/* | sort -V | tail -n 1)")
 
 # ---- stage A2: the rootfs of Debian's EC2 images: cloud kernel (no PPP), booted by GRUB --------
@@ -146,12 +147,14 @@ if [ ! -e "$ROOTFS_CLOUD/.done" ]; then
   rm -rf "$ROOTFS_CLOUD.tmp"/var/lib/apt/lists/*
   chroot_mounts "$ROOTFS_CLOUD.tmp" down; trap - EXIT
   ls "$ROOTFS_CLOUD.tmp"/boot/vmlinuz-*-cloud-amd64 >/dev/null || { log "stage A2: no cloud kernel installed"; exit 1; }
+  # shellcheck disable=SC2010  # kernel image names: no whitespace in them
   if ls "$ROOTFS_CLOUD.tmp"/boot/vmlinuz-* | grep -qv cloud; then log "stage A2: a generic kernel is still installed"; exit 1; fi
   mv "$ROOTFS_CLOUD.tmp" "$ROOTFS_CLOUD"; touch "$ROOTFS_CLOUD/.done"
   log "stage A2: done in $(( $(date +%s) - T0 )) s"
 else
   log "stage A2: reusing $ROOTFS_CLOUD"
 fi
+# shellcheck disable=SC2012  # kernel release directories: no whitespace in their names
 CLOUD_KVER=$(basename "$(ls -d "$ROOTFS_CLOUD"/lib/modules/*-cloud-amd64 | sort -V | tail -n 1)")
 
 # Modules Ubuntu's cloud kernels keep in linux-modules-extra-<kver> (L2TP), and what a minimal
@@ -166,6 +169,7 @@ CLIENT_PKGS="strongswan-charon strongswan-swanctl libcharon-extauth-plugins stro
 # host) from the test bed's "internet" side; unpacked in the VM like strongSwan, never installed.
 NODE_PKGS="nodejs"
 B_VERSION=2
+# shellcheck disable=SC2086  # unquoted on purpose: one package per word, whatever the spacing
 KEY_B=$(printf '%s\n' "$B_VERSION" "$KEY_A" "$KEY_A2" "$(echo $GW_PKGS | tr ' ' '\n' | sort -u)" "$CLIENT_PKGS" "$NODE_PKGS" | hash_of)
 REPO="$CACHE/repo-$SUITE-$KEY_B"
 if [ ! -e "$REPO/.done" ]; then
@@ -214,6 +218,7 @@ if [ ! -e "$REPO/.done" ]; then
 }" "$2"
   }
   control "linux-modules-extra-$KVER" "test bed: extra modules of $KVER, packaged as Ubuntu does" > "$X/pkg/DEBIAN/control"
+  # shellcheck disable=SC2016  # $1 is the postinst's own argument, written literally
   printf '#!/bin/sh\nset -e\n[ "$1" = configure ] && depmod -a %s\nexit 0\n' "$KVER" > "$X/pkg/DEBIAN/postinst"; chmod 755 "$X/pkg/DEBIAN/postinst"
   control "linux-modules-extra-${KVER#*-*-}" "test bed: keeps the newest kernel's extra modules installed" "linux-modules-extra-$KVER" > "$X/meta/DEBIAN/control"
   dpkg-deb --root-owner-group -Zxz --build "$X/pkg" "$REPO/tree/linux-modules-extra-${KVER}_1.0_amd64.deb" >&2
@@ -227,11 +232,15 @@ if [ ! -e "$REPO/.done" ]; then
            echo "Codename: local"; echo "Date: $(date -Ru)"; echo "SHA256:";
            for f in Packages Packages.gz; do echo " $(sha256sum $f | cut -d' ' -f1) $(stat -c %s $f) $f"; done
          } > Release )
+  # shellcheck disable=SC2012  # Debian package file names: no whitespace in them
   ls "$REPO/tree"/*.deb | sed 's#.*/##' > "$REPO/gateway-debs.txt"
+  # shellcheck disable=SC2012  # Debian package file names: no whitespace in them
   ls "$REPO/tree/client"/*.deb | sed 's#.*/##' > "$REPO/client-debs.txt"
+  # shellcheck disable=SC2012  # Debian package file names: no whitespace in them
   ls "$REPO/tree/client-node"/*.deb | sed 's#.*/##' > "$REPO/node-debs.txt"
   genisoimage -quiet -volid VPNREPO -joliet -rock -o "$REPO/repo.iso" "$REPO/tree"
   touch "$REPO/.done"
+  # shellcheck disable=SC2012  # ls -t: newest first; the names are ours (dist and hex key)
   ls -dt "$CACHE"/repo-"$SUITE"-* | tail -n +3 | xargs -r rm -rf   # keep the two newest repositories of this dist
   log "stage B: $(wc -l < "$REPO/gateway-debs.txt") gateway debs, $(wc -l < "$REPO/client-debs.txt") client debs, $(wc -l < "$REPO/node-debs.txt") node debs, done in $(( $(date +%s) - T0 )) s"
 else
@@ -304,6 +313,7 @@ if [ ! -e "$IMAGE/.done" ]; then
     {
       echo 'set timeout=0'
       echo 'load_env'
+      # shellcheck disable=SC2016  # GRUB's variables, written literally into grub.cfg
       echo 'if [ "${next_entry}" ]; then set default="${next_entry}"; set next_entry=; save_env next_entry; else set default=0; fi'
       echo 'insmod part_msdos'
       echo 'insmod ext2'
@@ -330,7 +340,8 @@ if [ ! -e "$IMAGE/.done" ]; then
   rm -rf "$STAGE"
   touch "$IMAGE/.done"
   # keep only the two newest assembled images of each variant (each is a 3 GB sparse file)
-  ls -dt "$CACHE"/image-"$SUITE-$VARIANT"-* | tail -n +3 | xargs -r rm -rf
+  # shellcheck disable=SC2012  # ls -t: newest first; the names are ours (dist, variant and hex key)
+  ls -dt "$CACHE/image-$SUITE-$VARIANT"-* | tail -n +3 | xargs -r rm -rf
   # images and repositories named before the dists (image-VARIANT-KEY, repo-KEY)
   find "$CACHE" -maxdepth 1 -regextype egrep -regex '.*/(image-(generic|ubuntu|ubuntu-minimal|debian-cloud)-|repo-)[0-9a-f]+' -exec rm -rf {} +
   log "stage C: done in $(( $(date +%s) - T0 )) s"

@@ -7,15 +7,19 @@
 #                 swanctl, xl2tpd LAC, pppd; one network namespace each with its own public
 #                 address), at most P connecting at a time, all kept up; per-client IKE and PPP
 #                 set-up times, how many are up at the end, failures with reasons; power off.
+#                 Client k offers what platform PLATFORMS[k % 4] offers (client.sh's
+#                 CLIENT_PLATFORM: windows apple networkmanager e2e), and the set-up times are
+#                 also given per platform.
 # Output lines: "BENCH: [uptime] progress" and "BENCHRES key=value ..." (collected by e2e/bench.sh).
+# shellcheck source-path=SCRIPTDIR  # client.sh, ready.sh: sourced from $LIB, where this script lives
 set -u
 LIB=/usr/local/lib/e2e
 B=/srv/e2e/bench.json
 SS=/opt/strongswan
 R=/run/e2e/bench
-mkdir -p $R
-. $LIB/client.sh   # the harness's client: ss_unpack, ss_run, ppp_quote, the shared config pieces
-bj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1])).get(sys.argv[2]);print("" if d is None else d)' $B "$1"; }
+mkdir -p "$R"
+. "$LIB/client.sh"   # the harness's client: ss_unpack, ss_run, ppp_quote, the shared config pieces
+bj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1])).get(sys.argv[2]);print("" if d is None else d)' "$B" "$1"; }
 up() { awk '{printf "%.1f", $1}' /proc/uptime; }
 say() { echo "BENCH: [$(up)s] $*"; }
 res() { echo "BENCHRES $*"; }
@@ -23,10 +27,10 @@ MODE=$(bj mode)
 
 # ---- boot-to-ready -------------------------------------------------------------------------
 # "gateway ready": the harness's definition (ready.sh)
-. $LIB/ready.sh
+. "$LIB/ready.sh"
 if [ "$MODE" = gateway ]; then
   # this unit starts right after the test bed (early, not after cloud-final), so poll from here
-  ( while ! gateway_ready; do sleep 1; done; up > $R/ready ) &
+  ( while ! gateway_ready; do sleep 1; done; up > "$R/ready" ) &
   READY_POLL=$!
 fi
 say "mode=$MODE; waiting for cloud-init"
@@ -36,7 +40,7 @@ CI_SEEN=$(up)
 CI_DONE=$(grep -a 'Cloud-init v\..*finished' /var/log/cloud-init-output.log 2>/dev/null | tail -n 1 | sed -nE 's/.*Up ([0-9.]+) seconds.*/\1/p')
 CI_STATUS=$(cloud-init status 2>&1 | tr '\n' ' ')
 say "cloud-init done (cloud-init says uptime ${CI_DONE:-?}s; $CI_STATUS)"
-res "cloud_init_done=${CI_DONE:-$CI_SEEN} cloud_init_seen=$CI_SEEN status=$(echo $CI_STATUS | sed 's/status: //;s/ /_/g')"
+res "cloud_init_done=${CI_DONE:-$CI_SEEN} cloud_init_seen=$CI_SEEN status=$(echo "$CI_STATUS" | sed -E 's/status: //; s/^ +| +$//g; s/ +/_/g')"
 res "mem_total_mb=$(free -m | awk '/^Mem:/{print $2}') mem_used_mb=$(free -m | awk '/^Mem:/{print $3}') cpus=$(nproc)"
 
 if [ "$MODE" != gateway ]; then
@@ -44,10 +48,10 @@ if [ "$MODE" != gateway ]; then
   sync; systemctl --no-block poweroff; exit 0
 fi
 
-for i in $(seq 1 180); do [ -s $R/ready ] && break; sleep 1; done
-kill $READY_POLL 2>/dev/null
-if [ -s $R/ready ]; then
-  READY=$(cat $R/ready)
+for _ in $(seq 1 180); do [ -s "$R/ready" ] && break; sleep 1; done
+kill "$READY_POLL" 2>/dev/null
+if [ -s "$R/ready" ]; then
+  READY=$(cat "$R/ready")
   say "gateway ready at ${READY}s uptime (pluto on 500/4500, xl2tpd on 1701)"
   res "gateway_ready=$READY"
 else
@@ -60,9 +64,9 @@ fi
 N=$(bj clients); P=$(bj parallel); PUB=$(bj public_ip); GWPPP=$(bj gw_ppp_ip)
 PPP_TIMEOUT=$(bj ppp_timeout); IKE_TIMEOUT=$(bj ike_timeout)
 python3 -c 'import json;d=json.load(open("/srv/e2e/bench.json"))
-for u in d["users"]: print(u["name"], u["password"])' > $R/users
-python3 -c 'import json;print(json.load(open("/srv/e2e/bench.json"))["psk"])' > $R/psk
-PSK=$(cat $R/psk)
+for u in d["users"]: print(u["name"], u["password"])' > "$R/users"
+python3 -c 'import json;print(json.load(open("/srv/e2e/bench.json"))["psk"])' > "$R/psk"
+PSK=$(cat "$R/psk")
 ss_unpack
 
 # Client network: a switch (bridge) in the "internet" namespace, 198.18.0.1/16 (the benchmark
@@ -73,10 +77,10 @@ ip -n inet link set bbr0 up
 ip -n inet addr add 198.18.0.1/16 dev bbr0
 nsname() { printf 'b%03d' "$1"; }
 # (ip -batch: one process per namespace instead of eight)
-for k in $(seq 1 "$N"); do echo "netns add $(nsname $k)"; done | ip -batch -
-for k in $(seq 1 "$N"); do echo "link add bv$k type veth peer name eth0 netns $(nsname $k)"; echo "link set bv$k master bbr0 up"; done | ip -n inet -batch -
+for k in $(seq 1 "$N"); do echo "netns add $(nsname "$k")"; done | ip -batch -
+for k in $(seq 1 "$N"); do echo "link add bv$k type veth peer name eth0 netns $(nsname "$k")"; echo "link set bv$k master bbr0 up"; done | ip -n inet -batch -
 for k in $(seq 1 "$N"); do
-  printf 'link set lo up\nlink set eth0 up\naddr add 198.18.1.%s/16 dev eth0\nroute add default via 198.18.0.1\n' $k | ip -n $(nsname $k) -batch -
+  printf 'link set lo up\nlink set eth0 up\naddr add 198.18.1.%s/16 dev eth0\nroute add default via 198.18.0.1\n' "$k" | ip -n "$(nsname "$k")" -batch -
 done
 say "client network: $N namespaces on 198.18.0.0/16 behind the internet namespace"
 
@@ -84,8 +88,8 @@ say "client network: $N namespaces on 198.18.0.0/16 behind the internet namespac
 # pppd), with fewer charon plugins and threads (CPU and memory under TCG) and the log level lowered.
 client_config() {
   local ns=$1 user=$2 pass=$3 psk=$4 server=$5
-  mkdir -p /etc/netns/$ns/ppp /etc/netns/$ns/xl2tpd /etc/e2e-clients/$ns /run/e2e/$ns/run
-  cat > /etc/e2e-clients/$ns/strongswan.conf <<SSC
+  mkdir -p "/etc/netns/$ns/ppp" "/etc/netns/$ns/xl2tpd" "/etc/e2e-clients/$ns" "/run/e2e/$ns/run"
+  cat > "/etc/e2e-clients/$ns/strongswan.conf" <<SSC
 charon {
   # only the plugins an IKEv1 PSK client needs: loading all of them costs seconds of CPU under TCG
   load = random nonce openssl kdf kernel-netlink socket-default vici
@@ -111,65 +115,86 @@ SSC
   client_ppp_options "$ns" "$user" "$pass" "logfile /var/log/e2e-pppd-$ns.log"
   # pppd runs /etc/ppp/ip-up (here the client's own) when IPCP is up: it stamps the time, so the
   # waiting loop below can poll a file cheaply and the PPP figure does not depend on its interval
-  printf '#!/bin/sh\necho "$4 $5 $(date +%%s.%%N)" > %s/%s.ppp\n' "$R" "$ns" > /etc/netns/$ns/ppp/ip-up
-  chmod +x /etc/netns/$ns/ppp/ip-up
+  # shellcheck disable=SC2016  # $4, $5 and $(date) belong to the ip-up script, written literally
+  printf '#!/bin/sh\necho "$4 $5 $(date +%%s.%%N)" > %s/%s.ppp\n' "$R" "$ns" > "/etc/netns/$ns/ppp/ip-up"
+  chmod +x "/etc/netns/$ns/ppp/ip-up"
 }
 
-# one client: writes $R/NS.res = "OK start=.. ike=.. ppp=.. total=.. addr=.." or "FAIL stage reason"
+# Client k offers what platform PLATFORMS[k % 4] offers: client.sh's CLIENT_PLATFORM, set for
+# that client's client_config only. (android11 is not among them: the gateway refuses it by design.)
+PLATFORMS=(windows apple networkmanager e2e)
+platform_of() { echo "${PLATFORMS[$1 % ${#PLATFORMS[@]}]}"; }
+
+# one client: writes $R/NS.res = "OK platform=.. charon=.. ike=.. ppp=.. total=.. addr=.." or
+# "FAIL stage platform=.. reason"
 dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
 bench_client() {
-  local k=$1 ns user pass t0 t1 t2 t3 i a
-  ns=$(nsname $k)
-  read -r user pass < <(sed -n "${k}p" $R/users)
+  local k=$1 ns user pass platform t0 t1 t2 t3 i a
+  ns=$(nsname "$k"); platform=$(platform_of "$k")
+  read -r user pass < <(sed -n "${k}p" "$R/users")
   t0=$EPOCHREALTIME
-  client_config "$ns" "$user" "$pass" "$PSK" "$PUB"
+  CLIENT_PLATFORM=$platform client_config "$ns" "$user" "$pass" "$PSK" "$PUB"
   setsid bash -c "$(declare -f ss_run); SS=$SS; ss_run $ns /usr/lib/ipsec/charon" \
-    >>/var/log/e2e-charon-$ns.out 2>&1 </dev/null &
+    >>"/var/log/e2e-charon-$ns.out" 2>&1 </dev/null &
   local deadline=$((SECONDS + 120))
-  while [ $SECONDS -lt $deadline ]; do [ -S /run/e2e/$ns/run/charon.vici ] && break; sleep 0.5; done
-  if ! ss_run "$ns" $SS/usr/sbin/swanctl --load-all --file /etc/e2e-clients/$ns/swanctl.conf >/run/e2e/$ns/swanctl-load.out 2>&1; then
-    echo "FAIL charon charon/swanctl --load-all failed: $(tail -n 1 /run/e2e/$ns/swanctl-load.out)" > $R/$ns.res; return
+  while [ $SECONDS -lt $deadline ]; do [ -S "/run/e2e/$ns/run/charon.vici" ] && break; sleep 0.5; done
+  if ! ss_run "$ns" "$SS/usr/sbin/swanctl" --load-all --file "/etc/e2e-clients/$ns/swanctl.conf" >"/run/e2e/$ns/swanctl-load.out" 2>&1; then
+    echo "FAIL charon platform=$platform charon/swanctl --load-all failed: $(tail -n 1 "/run/e2e/$ns/swanctl-load.out")" > "$R/$ns.res"; return
   fi
   t1=$EPOCHREALTIME   # charon up, config loaded: IKE starts now
-  if ! ss_run "$ns" $SS/usr/sbin/swanctl --initiate --child l2tp --timeout "$IKE_TIMEOUT" >/run/e2e/$ns/swanctl-initiate.out 2>&1; then
-    echo "FAIL ike $(grep -vE '^\s*$' /run/e2e/$ns/swanctl-initiate.out | grep -iE 'fail|timeout|error|AUTH|NO_PROP' | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > $R/$ns.res; return
+  if ! ss_run "$ns" "$SS/usr/sbin/swanctl" --initiate --child l2tp --timeout "$IKE_TIMEOUT" >"/run/e2e/$ns/swanctl-initiate.out" 2>&1; then
+    echo "FAIL ike platform=$platform $(grep -vE '^\s*$' "/run/e2e/$ns/swanctl-initiate.out" | grep -iE 'fail|timeout|error|AUTH|NO_PROP' | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > "$R/$ns.res"; return
   fi
   t2=$EPOCHREALTIME   # CHILD_SA up: L2TP/PPP starts now
-  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/e2e/$ns/xl2tpd.pid \
-    -C /run/e2e/$ns/l2tp-control >>/var/log/e2e-xl2tpd-$ns.log 2>&1 </dev/null &
+  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p "/run/e2e/$ns/xl2tpd.pid" \
+    -C "/run/e2e/$ns/l2tp-control" >>"/var/log/e2e-xl2tpd-$ns.log" 2>&1 </dev/null &
   # (few process spawns while waiting: under TCG each costs ~0.1 s of CPU, and 10 clients wait)
   a=""
   local deadline=$((SECONDS + PPP_TIMEOUT))   # wall clock: under load a "sleep 0.5" takes seconds
   for i in $(seq 1 100000); do
     [ $SECONDS -ge $deadline ] && break
-    [ -s $R/$ns.ppp ] && { read -r a _ t3 < $R/$ns.ppp; break; }
-    if [ $((i % 4)) = 0 ] && grep -q 'Connection terminated' /var/log/e2e-pppd-$ns.log 2>/dev/null; then break; fi
+    [ -s "$R/$ns.ppp" ] && { read -r a _ t3 < "$R/$ns.ppp"; break; }
+    if [ $((i % 4)) = 0 ] && grep -q 'Connection terminated' "/var/log/e2e-pppd-$ns.log" 2>/dev/null; then break; fi
     sleep 0.5
   done
   [ -n "$a" ] || t3=$EPOCHREALTIME
   if [ -n "$a" ]; then
-    echo "OK charon=$(dt $t0 $t1) ike=$(dt $t1 $t2) ppp=$(dt $t2 $t3) total=$(dt $t0 $t3) addr=$a" > $R/$ns.res
+    echo "OK platform=$platform charon=$(dt "$t0" "$t1") ike=$(dt "$t1" "$t2") ppp=$(dt "$t2" "$t3") total=$(dt "$t0" "$t3") addr=$a" > "$R/$ns.res"
   else
-    echo "FAIL ppp no PPP address after $(dt $t2 $t3)s: $( { grep -iE 'fail|refus|denied|terminat|error|timeout' /var/log/e2e-pppd-$ns.log 2>/dev/null; grep -iE 'fail|refus|denied|error|timeout|maximum' /var/log/e2e-xl2tpd-$ns.log 2>/dev/null; } | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > $R/$ns.res
+    echo "FAIL ppp platform=$platform no PPP address after $(dt "$t2" "$t3")s: $( { grep -iE 'fail|refus|denied|terminat|error|timeout' "/var/log/e2e-pppd-$ns.log" 2>/dev/null; grep -iE 'fail|refus|denied|error|timeout|maximum' "/var/log/e2e-xl2tpd-$ns.log" 2>/dev/null; } | tail -n 2 | tr '\n' ' ' | cut -c1-160)" > "$R/$ns.res"
   fi
 }
 
-pct() {  # pct FIELD: min/median/p90/max/mean of FIELD over the OK clients
-  grep -h '^OK' $R/b*.res 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | sort -n | awk '
+# pct FIELD [PLATFORM]: n/min/median/p90/max/mean of FIELD over the OK clients (of PLATFORM only)
+pct() {
+  grep -h '^OK' "$R"/b*.res 2>/dev/null | awk -v key="$1" -v want="${2:-}" '
+    { v = ""; p = ""
+      for (i = 2; i <= NF; i++) { j = index($i, "="); if (j == 0) continue
+        k = substr($i, 1, j - 1); if (k == key) v = substr($i, j + 1); if (k == "platform") p = substr($i, j + 1) }
+      if (v != "" && (want == "" || p == want)) print v }' | sort -n | awk '
     {v[NR]=$1; s+=$1} END{ if(NR==0){print "n=0"; exit}
       printf "n=%d min=%.2f median=%.2f p90=%.2f max=%.2f mean=%.2f", NR, v[1], v[int((NR+1)/2)], v[int(NR*0.9+0.999)], v[NR], s/NR }'
 }
-count_res() { local n=0 f; for f in $R/b*.res; do [ -e "$f" ] && grep -q "^$1" "$f" && n=$((n+1)); done; echo $n; }
+# count_res OK|FAIL [PLATFORM]: how many clients ended so (of PLATFORM only)
+count_res() {
+  local n=0 f
+  for f in "$R"/b*.res; do
+    { [ -e "$f" ] && grep -q "^$1" "$f"; } || continue
+    [ -z "${2:-}" ] || grep -qE "^[A-Z]+ ([a-z]+ )?platform=$2( |\$)" "$f" || continue
+    n=$((n + 1))
+  done
+  echo "$n"
+}
 
 # 1) one client alone: IKE and PPP set-up time on an idle gateway
-say "client 1 alone (idle gateway)"
+say "client 1 alone (idle gateway, platform $(platform_of 1))"
 T_ALL0=$EPOCHREALTIME
 ( bench_client 1 )   # in a subshell: its charon/xl2tpd must not be this shell's jobs (wait)
-say "client 1: $(cat $R/b001.res)"
-res "single $(cat $R/b001.res | tr ' ' '\n' | grep -E '^(OK|FAIL|charon|ike|ppp|total)=?' | tr '\n' ' ')"
+say "client 1: $(cat "$R/b001.res")"
+res "single $(tr ' ' '\n' < "$R/b001.res" | grep -E '^(OK|FAIL|platform|charon|ike|ppp|total)=?' | tr '\n' ' ')"
 
 # 2) the others, at most P connecting at once; every connected client stays up
-say "clients 2..$N, at most $P connecting at once (each: own namespace, charon, xl2tpd, pppd)"
+say "clients 2..$N, at most $P connecting at once (each: own namespace, charon, xl2tpd, pppd; platforms in turn: ${PLATFORMS[*]})"
 BUDGET=$(bj client_budget); BUDGET=${BUDGET:-0}; ATTEMPTED=1; S0=$SECONDS
 T_B0=$EPOCHREALTIME; last=$SECONDS; inflight=0
 for k in $(seq 2 "$N"); do
@@ -177,7 +202,7 @@ for k in $(seq 2 "$N"); do
     say "client time budget ${BUDGET}s used up: no more clients launched after $ATTEMPTED"; break
   fi
   ATTEMPTED=$k
-  bench_client $k &
+  bench_client "$k" &
   inflight=$((inflight + 1))
   if [ $inflight -ge "$P" ]; then wait -n; inflight=$((inflight - 1)); fi
   if [ $((SECONDS - last)) -ge 15 ]; then
@@ -191,31 +216,37 @@ while [ $inflight -gt 0 ]; do
 done
 T_END=$EPOCHREALTIME
 OKN=$(count_res OK); FAILN=$(count_res FAIL)
-say "all attempted: connected $OKN, failed $FAILN in $(dt $T_ALL0 $T_END)s"
+say "all attempted: connected $OKN, failed $FAILN in $(dt "$T_ALL0" "$T_END")s"
 
 # 3) all at once: which are still up, and do they pass traffic (one ping each to the gateway)
 sleep 5
 still=0; pinged=0
 for k in $(seq 1 "$N"); do
-  ns=$(nsname $k)
-  if ip -n $ns -o -4 addr show dev ${ns}ppp 2>/dev/null | grep -q inet; then
+  ns=$(nsname "$k")
+  if ip -n "$ns" -o -4 addr show dev "${ns}ppp" 2>/dev/null | grep -q inet; then
     still=$((still + 1))
-    ( ip netns exec $ns ping -c 1 -W 5 "$GWPPP" >/dev/null 2>&1 && touch $R/$ns.ping ) &
+    ( ip netns exec "$ns" ping -c 1 -W 5 "$GWPPP" >/dev/null 2>&1 && touch "$R/$ns.ping" ) &
   fi
   [ $((k % 20)) = 0 ] && wait
 done
 wait
-pinged=$(ls $R/*.ping 2>/dev/null | wc -l)
-addrs=$(grep -h '^OK' $R/b*.res | sed -n 's/.*addr=//p' | sort -u | wc -l)
+for f in "$R"/*.ping; do [ -e "$f" ] && pinged=$((pinged + 1)); done
+addrs=$(grep -h '^OK' "$R"/b*.res | sed -n 's/.*addr=//p' | sort -u | wc -l)
 res "concurrency attempted=$ATTEMPTED connected=$OKN failed=$FAILN still_up=$still ping_ok=$pinged distinct_addresses=$addrs parallel=$P"
-res "total_secs=$(dt $T_ALL0 $T_END) batch_secs=$(dt $T_B0 $T_END) secs_per_client=$(awk -v t="$(dt $T_ALL0 $T_END)" -v n="$OKN" 'BEGIN{if (n>0) printf "%.2f", t/n; else print "n/a"}')"
+res "total_secs=$(dt "$T_ALL0" "$T_END") batch_secs=$(dt "$T_B0" "$T_END") secs_per_client=$(awk -v t="$(dt "$T_ALL0" "$T_END")" -v n="$OKN" 'BEGIN{if (n>0) printf "%.2f", t/n; else print "n/a"}')"
 res "stats_ike $(pct ike)"
 res "stats_ppp $(pct ppp)"
 res "stats_charon_start $(pct charon)"
 res "stats_total $(pct total)"
+# per platform: "platform NAME ok=.. failed=..", then its IKE and PPP set-up times
+for p in "${PLATFORMS[@]}"; do
+  res "platform $p ok=$(count_res OK "$p") failed=$(count_res FAIL "$p")"
+  res "stats_ike_$p $(pct ike "$p")"
+  res "stats_ppp_$p $(pct ppp "$p")"
+done
 res "gateway pluto_ipsec_sas=$(ipsec whack --trafficstatus 2>/dev/null | grep -c '#') pppd=$(pgrep -c -x pppd) xl2tpd_ppp_links=$(ip -o link show type ppp 2>/dev/null | wc -l) charon_clients=$(pgrep -c -x charon)"
 res "mem_total_mb=$(free -m | awk '/^Mem:/{print $2}') mem_used_mb=$(free -m | awk '/^Mem:/{print $3}') mem_available_mb=$(free -m | awk '/^Mem:/{print $7}') charon_rss_mb_each=$(ps -C charon -o rss= | awk '{s+=$1;n++} END{if(n) printf "%.1f", s/n/1024}') load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
-for f in $R/b*.res; do grep -q '^FAIL' "$f" && echo "BENCHFAIL $(basename "$f" .res) $(cat "$f")"; done | head -n 30
-grep -h '^FAIL' $R/b*.res 2>/dev/null | awk '{print $2}' | sort | uniq -c | awk '{printf "BENCHRES failures_by_stage %s=%s\n", $2, $1}'
+for f in "$R"/b*.res; do grep -q '^FAIL' "$f" && echo "BENCHFAIL $(basename "$f" .res) $(cat "$f")"; done | head -n 30
+grep -h '^FAIL' "$R"/b*.res 2>/dev/null | awk '{print $2}' | sort | uniq -c | awk '{printf "BENCHRES failures_by_stage %s=%s\n", $2, $1}'
 say "bench done; powering off"
 sync; systemctl --no-block poweroff

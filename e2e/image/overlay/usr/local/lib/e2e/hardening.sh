@@ -35,7 +35,7 @@ while True:
     c, _ = s.accept(); c.sendall(b"SSH-2.0-e2e-standin\r\n"); c.close()
 PY
   SSH_STANDIN=$!
-  local i; for i in $(seq 1 20); do ss -ltn | grep -q ':22 ' && return 0; sleep 0.25; done
+  for _ in $(seq 1 20); do ss -ltn | grep -q ':22 ' && return 0; sleep 0.25; done
 }
 ssh_standin_stop() { kill "$SSH_STANDIN" 2>/dev/null; wait "$SSH_STANDIN" 2>/dev/null; }
 
@@ -163,12 +163,12 @@ PY
 # kill -9 of a VPN daemon: systemd brings it back, and a client connects again. The daemon is
 # found through its unit (the test clients run their own xl2tpd in the same PID namespace).
 check_daemon_kill9() {  # check_daemon_kill9 UNIT CHECK_NAME
-  local unit=$1 name=$2 old new i t0 back
+  local unit=$1 name=$2 old new t0 back
   old=$(systemctl show -p MainPID --value "$unit")
   if [ -z "$old" ] || [ "$old" = 0 ]; then check "$name" FAIL "$unit has no main process to kill"; return; fi
-  local comm; comm=$(cat /proc/$old/comm 2>/dev/null)
+  local comm; comm=$(cat "/proc/$old/comm" 2>/dev/null)
   t0=$(up); kill -9 "$old"
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     new=$(systemctl show -p MainPID --value "$unit")
     [ -n "$new" ] && [ "$new" != 0 ] && [ "$new" != "$old" ] && gateway_ready && break
     sleep 0.5
@@ -190,13 +190,15 @@ gw_has_session() { ip -o -4 addr show | grep -q "peer $1/32"; }   # gateway side
 gw_has_sa_with() { ip xfrm state | grep -qE "(src|dst) $1( |$)"; }
 
 # vanish_start NS: connect, then the client disappears without a goodbye: its link goes down
-# and its charon, xl2tpd and pppd are killed with SIGKILL. Sets VANISH_ADDR, VANISH_T0.
+# and its charon, xl2tpd and pppd are killed with SIGKILL. Sets VANISH_ADDR, VANISH_T0 (and
+# VANISH_ERR when it cannot: harness.sh reports it).
+# shellcheck disable=SC2034  # VANISH_ERR is read by harness.sh
 vanish_start() {
   local ns=$1 f p
   VANISH_ADDR=""
   connect "$ns" "$U1" "$U1P" "$PSK" || { VANISH_ERR="could not connect: $C_ERR"; return 1; }
   VANISH_ADDR=$C_LOCAL
-  gw_has_session "$VANISH_ADDR" && gw_has_sa_with $HOME_NAT || { VANISH_ERR="gateway shows no session for $VANISH_ADDR"; return 1; }
+  { gw_has_session "$VANISH_ADDR" && gw_has_sa_with "$HOME_NAT"; } || { VANISH_ERR="gateway shows no session for $VANISH_ADDR"; return 1; }
   ip -n "$ns" link set eth0 down
   for f in /run/e2e/$ns/run/charon.pid /run/e2e/$ns/xl2tpd.pid /run/${ns}ppp.pid; do
     p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] && kill -9 "$p" 2>/dev/null
@@ -213,7 +215,7 @@ vanish_wait() {
   while :; do
     now=$(python3 -c "print('%.0f' % ($(up)-$VANISH_T0))")
     [ "$VANISH_PPP_S" = never ] && ! gw_has_session "$VANISH_ADDR" && VANISH_PPP_S=${now}s
-    [ "$VANISH_SA_S" = never ] && ! gw_has_sa_with $HOME_NAT && VANISH_SA_S=${now}s
+    [ "$VANISH_SA_S" = never ] && ! gw_has_sa_with "$HOME_NAT" && VANISH_SA_S=${now}s
     [ "$VANISH_PPP_S" != never ] && [ "$VANISH_SA_S" != never ] && return 0
     [ "$now" -ge "$bound" ] && return 1
     [ -n "$FL_NS" ] && failed_logins_kick   # the flood runs meanwhile
@@ -227,8 +229,9 @@ vanish_wait() {
 # real user, even ones for an unknown name) until failed_logins_stop. One tunnel per address:
 # several L2TP tunnels between the same two addresses and ports collide in the kernel.
 FL_NS=""
+# shellcheck disable=SC2034  # FL_ERR is read by harness.sh
 failed_logins_start() {
-  local par=$1 k ns name pids=""
+  local par=$1 k ns name pids=()
   FL_NS=""; FL_J0=$(date '+%Y-%m-%d %H:%M:%S')
   ip -n inet link show fbr0 >/dev/null 2>&1 || {
     ip -n inet link add fbr0 type bridge && ip -n inet link set fbr0 up && ip -n inet addr add 198.19.0.1/24 dev fbr0; }
@@ -243,15 +246,15 @@ failed_logins_start() {
     name=$U1; [ $((k % 2)) = 0 ] && name="nobody-$k"
     client_down "$ns" >/dev/null 2>&1
     client_config "$ns" "$name" "wrong-$k-$U1P" "$PSK" "$PUB"
-    sed -i 's/^redial = no$/redial = yes\nredial timeout = 1/' /etc/netns/$ns/xl2tpd/xl2tpd.conf
-    : > /var/log/e2e-pppd-$ns.log; rm -f /run/e2e/$ns/sa.ok
+    sed -i 's/^redial = no$/redial = yes\nredial timeout = 1/' "/etc/netns/$ns/xl2tpd/xl2tpd.conf"
+    : > "/var/log/e2e-pppd-$ns.log"; rm -f "/run/e2e/$ns/sa.ok"
     # (in a subshell each, waited for by pid: the clients' daemons are background jobs too)
-    ( ipsec_up "$ns" && touch /run/e2e/$ns/sa.ok && l2tp_up "$ns" 1 >/dev/null ) &
-    pids="$pids $!"
+    ( ipsec_up "$ns" && touch "/run/e2e/$ns/sa.ok" && l2tp_up "$ns" 1 >/dev/null ) &
+    pids+=("$!")
   done
-  wait $pids
-  local ok=0; for ns in $FL_NS; do [ -e /run/e2e/$ns/sa.ok ] && ok=$((ok + 1)); done
-  [ $ok -gt 0 ] || { FL_ERR="no attacker got an IPsec SA: $(tail -n 1 /run/e2e/f01/swanctl-initiate.out)"; return 1; }
+  wait "${pids[@]}"
+  local ok=0; for ns in $FL_NS; do [ -e "/run/e2e/$ns/sa.ok" ] && ok=$((ok + 1)); done
+  [ "$ok" -gt 0 ] || { FL_ERR="no attacker got an IPsec SA: $(tail -n 1 /run/e2e/f01/swanctl-initiate.out)"; return 1; }
   info "failed logins: $ok of $par attackers have an IPsec SA and are redialling"
 }
 # A redialling xl2tpd LAC sometimes wedges its tunnel ("out of order control packet"): an
@@ -260,11 +263,11 @@ declare -A FL_LAST FL_SINCE
 failed_logins_kick() {
   local ns c p
   for ns in $FL_NS; do
-    [ -e /run/e2e/$ns/sa.ok ] || continue
-    c=$(grep -c 'CHAP authentication failed' /var/log/e2e-pppd-$ns.log 2>/dev/null)
+    [ -e "/run/e2e/$ns/sa.ok" ] || continue
+    c=$(grep -c 'CHAP authentication failed' "/var/log/e2e-pppd-$ns.log" 2>/dev/null)
     if [ "$c" != "${FL_LAST[$ns]:-}" ]; then FL_LAST[$ns]=$c; FL_SINCE[$ns]=$SECONDS; continue; fi
     [ $((SECONDS - ${FL_SINCE[$ns]:-$SECONDS})) -lt 25 ] && continue
-    p=$(cat /run/e2e/$ns/xl2tpd.pid 2>/dev/null); [ -n "$p" ] && kill "$p" 2>/dev/null
+    p=$(cat "/run/e2e/$ns/xl2tpd.pid" 2>/dev/null); [ -n "$p" ] && kill "$p" 2>/dev/null
     sleep 1; ( l2tp_up "$ns" 1 >/dev/null ) ; FL_SINCE[$ns]=$SECONDS; FL_KICKS=$((FL_KICKS + 1))
   done
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash  # sourced by harness.sh (bash), never run by itself
 # Test harness (not product), sourced by harness.sh: what the gateway's first boot did about the
 # image's kernel (the product's vpn-gateway-kernel), per image variant (/etc/e2e-image-variant,
 # written by e2e/image/build.sh).

@@ -94,7 +94,7 @@ table ip home {
 NFT
 
 # Background services of the test bed (they outlive this oneshot unit: RemainAfterExit).
-start_bg() { local name=$1; shift; setsid "$@" >/run/e2e/$name.log 2>&1 < /dev/null & echo $! > /run/e2e/$name.pid; }
+start_bg() { local name=$1; shift; setsid "$@" >"/run/e2e/$name.log" 2>&1 < /dev/null & echo $! > "/run/e2e/$name.pid"; }
 start_bg imds    ip netns exec vpc python3 $LIB/imds.py --public-ip "$PUBLIC_IP" --local-ip $GW_IP --mac 02:e2:e2:00:00:05
 start_bg whoami-far ip netns exec far python3 $LIB/whoami.py 8080
 start_bg whoami-vpchost ip netns exec vpchost python3 $LIB/whoami.py 8080
