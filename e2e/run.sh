@@ -36,8 +36,8 @@
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE=test; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
-PUBLIC_IP=203.0.113.10; VPC_CIDR=172.31.0.0/16
+CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
+PUBLIC_IP=203.0.113.10
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) CONFIG="$(realpath "$2")"; shift 2 ;;
@@ -63,6 +63,7 @@ log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
 # ---- host tools -----------------------------------------------------------------------------
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
+# shellcheck source=scripts/node-env.sh
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 WORK="$E2E/.work/run-$(date +%Y%m%d-%H%M%S)-$$"
@@ -233,7 +234,7 @@ echo
 sed 's/^/  /' "$WORK/timings.txt" 2>/dev/null
 echo "Results ($DIST $VARIANT image, $PROFILE profile, user-data from $UD_SOURCE; VM ran ${VM_SECS}s$( [ $SKIP_REBOOT = yes ] && echo '; first boot only, --skip-reboot'))"
 if [ -z "$PLANNED" ]; then echo "CHECK harness_plan FAIL the harness announced no checks (the VM did not get that far$( [ $timed_out = yes ] && echo ', timeout'))"; fail=$((fail+1)); fi
-echo "the harness announced $(echo $PLANNED | wc -w) checks"
+echo "the harness announced $(echo "$PLANNED" | wc -w) checks"
 for name in $PLANNED; do
   l=$(grep -a "^CHECK $name " "$WORK/console.txt" | tail -n 1 || true)
   if [ -z "$l" ] && [ -n "${E2E_STOP_AFTER:-}" ] && grep -aq '^INFO stopping early' "$WORK/console.txt"; then echo "CHECK $name SKIP not run (--stop-after $E2E_STOP_AFTER)"
@@ -242,9 +243,9 @@ for name in $PLANNED; do
   else echo "$l"; fail=$((fail+1)); fi
 done
 # reported but not announced (the harness fails these itself; counted here too)
-for name in $(grep -aoE '^CHECK [a-z0-9_]+ ' "$WORK/console.txt" | awk '{print $2}' | sort -u); do
+while read -r name; do
   [[ " $PLANNED " == *" $name "* ]] || { echo "CHECK $name FAIL reported but not announced in the harness's PLAN"; fail=$((fail+1)); }
-done
+done < <(grep -aoE '^CHECK [a-z0-9_]+ ' "$WORK/console.txt" | awk '{print $2}' | sort -u)
 [ $timed_out = yes ] && { echo "CHECK run_within_timeout FAIL ${TIMEOUT}s"; fail=$((fail+1)); }
 case "$UD_SOURCE" in STAND-IN*) echo "NOTE: the product was NOT tested: the stand-in user-data was used";; esac
 echo "${pass} passed, ${fail} failed"

@@ -14,11 +14,11 @@
 SS=${E2E_SS:-/opt/strongswan}
 
 ss_unpack() {  # unpack the strongSwan client once
-  [ -e $SS/.done ] && return 0
-  mkdir -p $SS
-  for d in /srv/repo/client/*.deb; do dpkg-deb -x "$d" $SS || return 1; done
+  [ -e "$SS/.done" ] && return 0
+  mkdir -p "$SS"
+  for d in /srv/repo/client/*.deb; do dpkg-deb -x "$d" "$SS" || return 1; done
   mkdir -p /usr/lib/ipsec   # empty mount point; libreswan does not use /usr/lib/ipsec
-  touch $SS/.done
+  touch "$SS/.done"
 }
 
 # Node.js (Debian's nodejs + libnode, from the repo's client-node/) for the product's health
@@ -57,8 +57,8 @@ ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 # client_config NS USER PASSWORD PSK SERVER_IP: the whole client, as the harness uses it
 client_config() {
   local ns=$1 user=$2 pass=$3 psk=$4 server=$5
-  mkdir -p /etc/netns/$ns/ppp /etc/netns/$ns/xl2tpd /etc/e2e-clients/$ns /run/e2e/$ns/run
-  cat > /etc/e2e-clients/$ns/strongswan.conf <<SSC
+  mkdir -p "/etc/netns/$ns/ppp" "/etc/netns/$ns/xl2tpd" "/etc/e2e-clients/$ns" "/run/e2e/$ns/run"
+  cat > "/etc/e2e-clients/$ns/strongswan.conf" <<SSC
 charon {
   load_modular = yes
   install_routes = no
@@ -134,7 +134,7 @@ client_swanctl_conf() {  # NS PSK SERVER_IP  (offers: CLIENT_PLATFORM)
     over_time = 0s"
   [ -n "$P_ESP_LIFE" ] && esp_life="life_time = ${P_ESP_LIFE}s
         rekey_time = 0s"
-  cat > /etc/e2e-clients/$ns/swanctl.conf <<SWC
+  cat > "/etc/e2e-clients/$ns/swanctl.conf" <<SWC
 connections {
   l2tp {
     version = 1
@@ -164,7 +164,7 @@ secrets {
 SWC
 }
 client_xl2tpd_conf() {  # NS SERVER_IP
-  cat > /etc/netns/$1/xl2tpd/xl2tpd.conf <<XLC
+  cat > "/etc/netns/$1/xl2tpd/xl2tpd.conf" <<XLC
 [global]
 access control = no
 [lac gw]
@@ -181,8 +181,8 @@ XLC
 # Own /etc/ppp for the client (the gateway's holds everyone's secrets and the LNS options).
 client_ppp_options() {  # NS USER PASSWORD EXTRA_LINES
   local e=/etc/netns/$1/ppp
-  : > $e/options; : > $e/chap-secrets; : > $e/pap-secrets
-  cat > $e/options.l2tpd.client <<PPC
+  : > "$e/options"; : > "$e/chap-secrets"; : > "$e/pap-secrets"
+  cat > "$e/options.l2tpd.client" <<PPC
 ipcp-accept-local
 ipcp-accept-remote
 refuse-eap
@@ -206,26 +206,25 @@ ipsec_up() {
   local ns=$1
   ss_unpack || return 1
   setsid bash -c "$(declare -f ss_run); SS=$SS; ss_run $ns /usr/lib/ipsec/charon" \
-    >>/var/log/e2e-charon-$ns.out 2>&1 </dev/null &
-  local i
-  for i in $(seq 1 50); do [ -S /run/e2e/$ns/run/charon.vici ] && break; sleep 0.2; done
-  ss_run "$ns" $SS/usr/sbin/swanctl --load-all --file /etc/e2e-clients/$ns/swanctl.conf >/run/e2e/$ns/swanctl-load.out 2>&1 || return 1
-  ss_run "$ns" $SS/usr/sbin/swanctl --initiate --child l2tp --timeout 40 >/run/e2e/$ns/swanctl-initiate.out 2>&1
+    >>"/var/log/e2e-charon-$ns.out" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "/run/e2e/$ns/run/charon.vici" ] && break; sleep 0.2; done
+  ss_run "$ns" "$SS/usr/sbin/swanctl" --load-all --file "/etc/e2e-clients/$ns/swanctl.conf" >"/run/e2e/$ns/swanctl-load.out" 2>&1 || return 1
+  ss_run "$ns" "$SS/usr/sbin/swanctl" --initiate --child l2tp --timeout 40 >"/run/e2e/$ns/swanctl-initiate.out" 2>&1
 }
 
 # l2tp_up NS TIMEOUT -> prints "LOCAL PEER" of the ppp link when it comes up in time
 l2tp_up() {
-  local ns=$1 timeout=$2 i a
-  rm -f /run/e2e/$ns/xl2tpd.pid
-  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/e2e/$ns/xl2tpd.pid \
-    -C /run/e2e/$ns/l2tp-control >>/var/log/e2e-xl2tpd-$ns.log 2>&1 </dev/null &
-  echo $! > /run/e2e/$ns/xl2tpd.launcher.pid
-  for i in $(seq 1 $((timeout * 2))); do
+  local ns=$1 timeout=$2 a
+  rm -f "/run/e2e/$ns/xl2tpd.pid"
+  setsid ip netns exec "$ns" xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p "/run/e2e/$ns/xl2tpd.pid" \
+    -C "/run/e2e/$ns/l2tp-control" >>"/var/log/e2e-xl2tpd-$ns.log" 2>&1 </dev/null &
+  echo $! > "/run/e2e/$ns/xl2tpd.launcher.pid"
+  for _ in $(seq 1 $((timeout * 2))); do
     # up = pppd has set both ends ("inet LOCAL peer PEER/32"); earlier reads can be partial
-    a=$(ip -n "$ns" -o -4 addr show dev ${ns}ppp 2>/dev/null | sed -nE 's#.* inet ([0-9.]+) peer ([0-9.]+)(/[0-9]+)? .*#\1 \2#p')
+    a=$(ip -n "$ns" -o -4 addr show dev "${ns}ppp" 2>/dev/null | sed -nE 's#.* inet ([0-9.]+) peer ([0-9.]+)(/[0-9]+)? .*#\1 \2#p')
     if [ -n "$a" ]; then echo "$a"; return 0; fi
     # refused (e.g. wrong password): no point waiting for the timeout
-    grep -q 'Connection terminated' /var/log/e2e-pppd-$ns.log 2>/dev/null && return 1
+    grep -q 'Connection terminated' "/var/log/e2e-pppd-$ns.log" 2>/dev/null && return 1
     sleep 0.5
   done
   return 1
@@ -242,10 +241,10 @@ client_down() {
     [ -r "$f" ] && p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] && kill -9 "$p" 2>/dev/null
     rm -f "$f"
   done
-  rm -f /run/e2e/$ns/run/charon.vici
+  rm -f "/run/e2e/$ns/run/charon.vici"
   # a stale ppp interface would look like a fresh connection to the next l2tp_up
-  for p in 1 2 3 4 5 6 7 8 9 10; do ip -n "$ns" link show ${ns}ppp >/dev/null 2>&1 || break; sleep 0.5; done
-  ip -n "$ns" link del ${ns}ppp 2>/dev/null
+  for p in 1 2 3 4 5 6 7 8 9 10; do ip -n "$ns" link show "${ns}ppp" >/dev/null 2>&1 || break; sleep 0.5; done
+  ip -n "$ns" link del "${ns}ppp" 2>/dev/null
   ip -n "$ns" xfrm state flush; ip -n "$ns" xfrm policy flush
   return 0
 }

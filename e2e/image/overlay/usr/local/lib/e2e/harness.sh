@@ -5,6 +5,7 @@
 #   phase 1 (first boot): all first-boot checks, then reboot (same disk)
 #   phase 2 (after reboot): cloud-init must not re-run per-instance work; a client reconnects
 #   try mode: one demo client, timings, then power off
+# shellcheck source-path=SCRIPTDIR
 set -u
 LIB=/usr/local/lib/e2e
 . $LIB/ready.sh
@@ -39,7 +40,7 @@ check() {  # check NAME PASS|FAIL reason...
 info() { echo "INFO $*"; }
 in_pool() { python3 -c 'import ipaddress,sys;sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network(sys.argv[2],strict=False) else 1)' "$1" "$2"; }
 finish() {  # finish reboot|poweroff
-  if [ "$1" = poweroff ] && [ ! -e $STATE/phase1.done -o -e $STATE/phase2.started -o "$MODE" = try -o "$(pj skip_reboot)" = True ] && [ "$(pj hold)" = True ]; then say "harness done; holding (debug)"; exit 0; fi
+  if [ "$1" = poweroff ] && { [ ! -e $STATE/phase1.done ] || [ -e $STATE/phase2.started ] || [ "$MODE" = try ] || [ "$(pj skip_reboot)" = True ]; } && [ "$(pj hold)" = True ]; then say "harness done; holding (debug)"; exit 0; fi
   say "harness done ($FAILS failed in this phase); $1"
   sync; systemctl --no-block "$1"; exit 0
 }
@@ -53,11 +54,11 @@ connect() {
   local ns=$1 t0; t0=$(date +%s.%N)
   C_LOCAL=""; C_PEER=""; C_ERR=""
   client_down "$ns" >/dev/null 2>&1
-  : > /var/log/e2e-pppd-$ns.log
+  : > "/var/log/e2e-pppd-$ns.log"
   client_config "$ns" "$2" "$3" "$4" "$PUB"
-  if ! ipsec_up "$ns"; then C_ERR="IPsec SA not established: $(tail -n 2 /run/e2e/$ns/swanctl-initiate.out | tr '\n' ' ')"; return 1; fi
-  say "$ns: IPsec SA up ($(grep -o 'CHILD_SA l2tp{[0-9]*} established.*' /run/e2e/$ns/swanctl-initiate.out | head -c 120))"
-  local a; if ! a=$(l2tp_up "$ns" 40); then C_ERR="no PPP address within 40 s: $(grep -iE 'fail|refus|denied|terminat|error' /var/log/e2e-pppd-$ns.log | tail -n 2 | tr '\n' ' ')"; return 1; fi
+  if ! ipsec_up "$ns"; then C_ERR="IPsec SA not established: $(tail -n 2 "/run/e2e/$ns/swanctl-initiate.out" | tr '\n' ' ')"; return 1; fi
+  say "$ns: IPsec SA up ($(grep -o 'CHILD_SA l2tp{[0-9]*} established.*' "/run/e2e/$ns/swanctl-initiate.out" | head -c 120))"
+  local a; if ! a=$(l2tp_up "$ns" 40); then C_ERR="no PPP address within 40 s: $(grep -iE 'fail|refus|denied|terminat|error' "/var/log/e2e-pppd-$ns.log" | tail -n 2 | tr '\n' ' ')"; return 1; fi
   C_LOCAL=${a% *}; C_PEER=${a#* }
   C_SECS=$(python3 -c "import time;print('%.1f' % (time.time()-$t0))")
   say "$ns: PPP up, local $C_LOCAL peer $C_PEER (tunnel up in ${C_SECS}s)"
@@ -101,6 +102,7 @@ plan_checks() {
   esac
   [ "$(pj skip_reboot)" = True ] || p="$p reboot_cloudinit_not_rerun reboot_cloudinit_done reboot_gateway_services
     reboot_firewall_same reboot_clients_reconnect reboot_no_secrets_in_logs $kr"
+  # shellcheck disable=SC2086  # one line: the words, single spaces
   echo $p
 }
 PLAN=" $(plan_checks) "
@@ -112,7 +114,7 @@ say "waiting for cloud-init"
 cloud-init status --wait >/dev/null 2>&1
 CI_DONE=$(up)
 say "cloud-init finished"
-for i in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
+for _ in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
 READY=$(up)
 if gateway_ready; then say "gateway ready: pluto on 500/4500 with l2tp-psk loaded, xl2tpd on 1701"; else say "gateway NOT ready after 60 s: $(gateway_ready_detail)"; fi
 
@@ -136,6 +138,7 @@ fi
 if [ -e $STATE/phase1.done ]; then
   say "phase 2: after reboot"
   touch $STATE/phase2.started
+  # shellcheck source=/dev/null  # written by end_phase1 on the first boot
   . $STATE/phase1.env
   iid=$(cat /var/lib/cloud/data/instance-id 2>/dev/null)
   now_sems=$(stat -c '%n %Y' /var/lib/cloud/instance/sem/config_runcmd /var/lib/cloud/instance/sem/config_scripts_user /var/lib/cloud/instance/sem/config_write_files /var/lib/cloud/instance/sem/config_write_files_deferred /var/lib/cloud/instance/sem/config_package_update_upgrade_install /var/lib/cloud/instance/scripts/runcmd 2>&1 | tr '\n' ' ')
@@ -152,16 +155,17 @@ if [ -e $STATE/phase1.done ]; then
   if cloud-init status 2>&1 | grep -q 'status: done'; then check reboot_cloudinit_done PASS "$st"; else check reboot_cloudinit_done FAIL "$st"; fi
   if gateway_ready; then check reboot_gateway_services PASS "ready at ${READY}s uptime"; else check reboot_gateway_services FAIL "not ready: $(gateway_ready_detail)"; fi
   # the rules came back by themselves, whole and once
-  n=$(fw_rule_count); pol=$(iptables -S | grep -c -E '^-P (INPUT|FORWARD) DROP'; ip6tables -S | grep -c -E '^-P (INPUT|FORWARD) DROP')
-  if [ "$n" = "$P1_FW_RULES" ] && [ "$(echo $pol)" = "2 2" ]; then check reboot_firewall_same PASS "$n rules as before the reboot; INPUT/FORWARD DROP for IPv4 and IPv6"
-  else check reboot_firewall_same FAIL "$n rules (before the reboot: $P1_FW_RULES); DROP policies v4/v6: $(echo $pol) (want 2 2)"; fi
+  n=$(fw_rule_count); pol="$(iptables -S | grep -c -E '^-P (INPUT|FORWARD) DROP') $(ip6tables -S | grep -c -E '^-P (INPUT|FORWARD) DROP')"
+  if [ "$n" = "$P1_FW_RULES" ] && [ "$pol" = "2 2" ]; then check reboot_firewall_same PASS "$n rules as before the reboot; INPUT/FORWARD DROP for IPv4 and IPv6"
+  else check reboot_firewall_same FAIL "$n rules (before the reboot: $P1_FW_RULES); DROP policies v4/v6: $pol (want 2 2)"; fi
   # the clients that were connected when the gateway went down connect again
   msg=""; ok=yes
   for c in "c1 $U1 $U1P" ${U2:+"c2 $U2 $U2P"}; do
+    # shellcheck disable=SC2086  # NS USER PASSWORD, split on purpose
     set -- $c
     if connect "$1" "$2" "$3" "$PSK" && pings "$1" "$GWPPP"; then msg="$msg $2 got $C_LOCAL (tunnel up in ${C_SECS}s);"
     else ok=no; msg="$msg $2: ${C_ERR:-ping to $GWPPP failed};"
-      dump_logs /run/e2e/$1/swanctl-initiate.out /var/log/e2e-charon-$1.log /var/log/e2e-pppd-$1.log /var/log/e2e-xl2tpd-$1.log
+      dump_logs "/run/e2e/$1/swanctl-initiate.out" "/var/log/e2e-charon-$1.log" "/var/log/e2e-pppd-$1.log" "/var/log/e2e-xl2tpd-$1.log"
       journalctl -b -u ipsec -u xl2tpd --no-pager -n 30 | sed 's/^/  | /'
     fi
   done
@@ -300,8 +304,7 @@ check_connection_logged "$U1" "${U1_ADDR:-none}" ${U2:+"$U2" "$U2IP"}
 # -- cleartext L2TP (no IPsec) must get no answer. Positive control: the same probe on the
 # gateway's loopback shows the probe is one xl2tpd answers when it is reachable.
 info "probe control on gateway loopback: $(python3 $LIB/l2tp_probe.py 127.0.0.1 3)"
-r=$(ip netns exec c2 python3 $LIB/l2tp_probe.py "$PUB" 6)
-if [ $? -ne 0 ]; then check l2tp_without_ipsec_ignored PASS "SCCRQ to $PUB:1701 in clear: $r"; else check l2tp_without_ipsec_ignored FAIL "$r"; fi
+if ! r=$(ip netns exec c2 python3 $LIB/l2tp_probe.py "$PUB" 6); then check l2tp_without_ipsec_ignored PASS "SCCRQ to $PUB:1701 in clear: $r"; else check l2tp_without_ipsec_ignored FAIL "$r"; fi
 
 # -- wrong password: IPsec comes up, PPP authentication must fail
 if connect c1 "$U1" "wrong-$U1P" "$PSK"; then
@@ -355,7 +358,7 @@ else
   else check health_probe_ready FAIL "exit $PR_RC ready=$PR_READY: $PR_JSON"; fi
   # not ready: pluto stopped (an explicit stop: Restart=always does not bring it back)
   systemctl stop ipsec
-  for i in $(seq 1 20); do ss -lunp | grep -q pluto || break; sleep 0.5; done
+  for _ in $(seq 1 20); do ss -lunp | grep -q pluto || break; sleep 0.5; done
   if ss -lunp | grep -q pluto; then
     check health_probe_not_ready_when_pluto_stopped FAIL "pluto still listening after systemctl stop ipsec"
   else
@@ -369,7 +372,7 @@ else
   fi
   # and back: start ipsec, wait for pluto, the probe must say ready again
   t0=$(up); systemctl start ipsec
-  for i in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
+  for _ in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
   t1=$(up)
   run_probe 60 5
   if gateway_ready && [ $PR_RC = 0 ] && [ "$PR_READY" = true ]; then
@@ -400,7 +403,7 @@ info "failed logins: the gateway refused $NF logins ($FL_KICKS attacker restarts
 # the vanished client's link comes back (with its default route, which went down with it), and
 # the gateway's sessions of the attackers have closed
 ip -n c1 link set eth0 up; ip -n c1 route replace default via 192.168.1.1
-for i in $(seq 1 30); do [ "$(ip -o link show type ppp | wc -l)" = 0 ] && break; sleep 2; done
+for _ in $(seq 1 30); do [ "$(ip -o link show type ppp | wc -l)" = 0 ] && break; sleep 2; done
 if [ $VW = 0 ]; then
   client_down c1
   if connect c1 "$U1" "$U1P" "$PSK" && [ "$C_LOCAL" = "$VANISH_ADDR" ]; then

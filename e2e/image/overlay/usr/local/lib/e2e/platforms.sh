@@ -7,7 +7,7 @@
 
 # what the client's charon negotiated, from swanctl --list-sas: SA_IKE, SA_ESP, SA_ESP_EXPIRES
 sa_facts() {  # sa_facts NS
-  local out; out=$(ss_run "$1" $SS/usr/sbin/swanctl --list-sas 2>/dev/null)
+  local out; out=$(ss_run "$1" "$SS/usr/sbin/swanctl" --list-sas 2>/dev/null)
   SA_IKE=$(echo "$out" | grep -m1 -oE '^ +[A-Z0-9_-]+/[A-Z0-9_/-]*(PRF|MODP|ECP)[A-Z0-9_/-]*' | tr -d ' ')
   SA_ESP=$(echo "$out" | grep -m1 -oE 'ESP:[^ ,]+' | sed 's/^ESP://')
   SA_ESP_EXPIRES=$(echo "$out" | grep -m1 -oE 'expires in [0-9]+s' | grep -oE '[0-9]+')
@@ -93,7 +93,7 @@ check_pluto_config_clean() {
 # address) reaching the gateway again within 60 s of the second's attempt (how long its traffic
 # stopped is reported). The first device losing its session to the second is the failure.
 check_two_devices() {
-  local u2=${U2:-$U1} p2=${U2P:-$U1P} a1 a3="" r3 pid1 t0 gap="" i ports since plog first
+  local u2=${U2:-$U1} p2=${U2P:-$U1P} a1 a3="" r3 pid1 t0 gap="" ports since plog first
   client_down c1; client_down c3
   since=$(date '+%Y-%m-%d %H:%M:%S')
   if ! connect c1 "$U1" "$U1P" "$PSK" || ! pings c1 "$GWPPP"; then
@@ -104,7 +104,7 @@ check_two_devices() {
   else r3="refused: $(echo "${C_ERR:-ping to $GWPPP failed}" | cut -c1-120)"; fi
   # the first device: same PPP session, reaching the gateway again (polled for 60 s)
   t0=$(up)
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     if ip netns exec c1 ping -c 1 -W 1 "$GWPPP" >/dev/null 2>&1; then gap=$(python3 -c "print('%.0f' % ($(up)-$t0))"); break; fi
     sleep 1
   done
