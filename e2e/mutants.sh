@@ -35,6 +35,7 @@ no_ikev1             | windows_l2tp                                 | no  | ikev
 no_ike_sha1          | windows_l2tp                                 | no  | the SHA1 proposals removed from ike= (Windows offers SHA1 only in IKEv1)
 no_masquerade        | user1_far_host_nat                           | no  | the MASQUERADE rule removed
 l2tp_clear           | l2tp_without_ipsec_ignored                   | no  | L2TP accepted without IPsec (policy match and DROP removed)
+l2tp_out_clear       | public_link_only_ipsec                       | no  | the OUTPUT drop of L2TP leaving without IPsec removed
 imds_open            | client_no_metadata                           | no  | the FORWARD drop of 169.254.0.0/16 removed
 input_accept         | ssh_port_closed                              | no  | IPv4 INPUT policy ACCEPT instead of DROP
 ipv6_open            | ipv6_default_deny                            | no  | IPv6 INPUT and FORWARD policies ACCEPT instead of DROP
@@ -109,6 +110,7 @@ mutants = {
     "l2tp_clear": lambda s: sub(
         sub(s, r'^(\s*)-A INPUT -p udp --dport 1701 -m policy --dir in --pol ipsec -j ACCEPT\n', r'\1-A INPUT -p udp --dport 1701 -j ACCEPT\n'),
         r'^\s*-A INPUT -p udp --dport 1701 -j DROP\n', ''),
+    "l2tp_out_clear": lambda s: sub(s, r'^\s*-A OUTPUT -p udp --sport 1701 .*-j DROP\n', ''),
     "imds_open": lambda s: sub(s, r'^\s*-A FORWARD -i ppp\+ -d 169\.254\.0\.0/16 -j DROP\n', ''),
     "input_accept": lambda s: first(s, r'^(\s*):INPUT DROP \[0:0\]$', r'\1:INPUT ACCEPT [0:0]'),
     "ipv6_open": lambda s: sub(s, r'^(\s*ip6tables-restore <<RULES\n\s*\*filter\n\s*):INPUT DROP \[0:0\]\n(\s*):FORWARD DROP',

@@ -198,6 +198,9 @@ describe("first-boot components", () => {
             expect(accept).to.be.greaterThan(-1);
             expect(drop).to.be.greaterThan(accept);
         });
+        it("never sends L2TP out in clear (a client's SAs can go before its L2TP session)", () => {
+            expect(script).to.contain("-A OUTPUT -p udp --sport 1701 ! -o lo -m policy --dir out --pol none -j DROP");
+        });
         it("denies by default and forwards only the pool", () => {
             expect(script).to.contain(":INPUT DROP");
             expect(script).to.contain(":FORWARD DROP");

@@ -97,8 +97,14 @@ if [ ! -e "$ROOTFS/.done" ]; then
   T0=$(date +%s)
   rm -rf "$ROOTFS" "$ROOTFS.tmp"
   log "stage A: debootstrap --variant=minbase $SUITE (about 45 s)"
-  debootstrap --variant=minbase "$SUITE" "$ROOTFS.tmp" "$MIRROR" >&2 \
-    || { log "debootstrap failed"; exit 1; }
+  # The mirror sometimes fails a download mid-run (seen: "Couldn't download packages" while a
+  # point release propagates); a fresh attempt then succeeds. Three tries, then give up.
+  for try in 1 2 3; do
+    debootstrap --variant=minbase "$SUITE" "$ROOTFS.tmp" "$MIRROR" >&2 && break
+    rm -rf "$ROOTFS.tmp"
+    [ "$try" = 3 ] && { log "debootstrap failed 3 times"; exit 1; }
+    log "debootstrap failed (try $try of 3); retrying in 20 s"; sleep 20
+  done
   mv "$ROOTFS.tmp" "$ROOTFS"
   cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
   # No daemon may start on the host while packages are installed into the chroot.
