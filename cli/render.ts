@@ -1,18 +1,20 @@
-// npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR]
+// npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]
 // Prints the cloud-config the gateway would receive, or writes the exact user-data bytes for EC2.
+// --os renders for that os instead of the stack's vpn-gateway:os (the VM suite boots one stack on
+// both Debian releases).
 import * as fs from "fs";
 import { cloudConfig, userDataBytes } from "../components/cloudConfig";
 import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/settings";
 import { rawConfigFromStackFile } from "../components/stackFile";
 import { parseIpv4 } from "../components/ipv4";
 
-const USAGE = "usage: npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR]";
+const USAGE = "usage: npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]";
 
 function parseArgs(argv: string[]): Record<string, string> {
     const options: Record<string, string> = {};
     for (let i = 0; i < argv.length; i += 2) {
         const [flag, value] = [argv[i], argv[i + 1]];
-        if (!["--config", "--out", "--public-ip", "--vpc-cidr"].includes(flag) || value === undefined) {
+        if (!["--config", "--out", "--public-ip", "--vpc-cidr", "--os"].includes(flag) || value === undefined) {
             throw new Error(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
         }
         options[flag.slice(2)] = value;
@@ -31,7 +33,10 @@ function main(): number {
     }
     try {
         const text = fs.readFileSync(options.config, "utf8");
-        const settings = parseSettings(rawConfigFromStackFile(text, options.config));
+        const raw = rawConfigFromStackFile(text, options.config);
+        // validated like the stack's own value: an unknown os is refused with the allowed ones
+        if (options.os !== undefined) raw.os = options.os;
+        const settings = parseSettings(raw);
         if (settings.psk === undefined) {
             throw new ConfigError(["vpn-gateway:psk: required here (pulumi up generates one; a local render needs it written)"]);
         }

@@ -1,11 +1,24 @@
 // IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
 import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
 import { parseIpv4 } from "./ipv4";
+import { OsChoice } from "./settings";
 
 /** IKE proposals: AES-256/128 with SHA2 or SHA1 over MODP2048; no 3DES, no modp1024. */
 export const IKE_PROPOSALS = "aes256-sha2_256;modp2048,aes128-sha2_256;modp2048,aes256-sha1;modp2048,aes128-sha1;modp2048";
 /** ESP proposals: AES-GCM first, then AES-CBC with SHA2 or SHA1 (Windows and Apple clients). */
 export const ESP_PROPOSALS = "aes_gcm-null,aes256-sha2_256,aes128-sha2_256,aes256-sha1,aes128-sha1";
+
+/**
+ * The one ipsec.conf line that cannot be the same on every os: a conn for IKEv1 only. Libreswan
+ * 4.x (Ubuntu 24.04: 4.14, Debian 12: 4.10) knows `ikev2=no` and refuses `keyexchange=ikev1`;
+ * 5.x (Ubuntu 26.04, Debian 13: 5.2) takes `ikev2=no` but logs it as replaced by `keyexchange=ikev1`.
+ */
+export const IKEV1_ONLY: Record<OsChoice, string> = {
+    "ubuntu-24.04": "ikev2=no",
+    "debian-12": "ikev2=no",
+    "ubuntu-26.04": "keyexchange=ikev1",
+    "debian-13": "keyexchange=ikev1",
+};
 
 export const PUBLIC_IP_FILE = "/etc/vpn-gateway/public-ip";
 
@@ -18,7 +31,12 @@ export function ipsec(input: BootInput): BootComponent {
         bootFile(
             "/etc/ipsec.conf",
             "0644",
-            renderTemplate("ipsec.conf", { poolCidr: settings.clientPool.cidr.text, ike: IKE_PROPOSALS, esp: ESP_PROPOSALS }),
+            renderTemplate("ipsec.conf", {
+                poolCidr: settings.clientPool.cidr.text,
+                ike: IKE_PROPOSALS,
+                esp: ESP_PROPOSALS,
+                ikev1Only: IKEV1_ONLY[settings.os],
+            }),
         ),
         bootFile("/etc/ipsec.secrets", "0600", renderTemplate("ipsec.secrets", { psk })),
         bootFile("/usr/local/sbin/vpn-gateway-identity", "0755", renderTemplate("vpn-gateway-identity", { metadataAttempts: 30 })),

@@ -56,6 +56,8 @@ T_START=$(date +%s)
 log() { printf '[bench +%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*"; }
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
+# shellcheck source=e2e/lib/image-os.sh
+. "$E2E/lib/image-os.sh"
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
@@ -77,7 +79,7 @@ PSK="bench-psk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 } > "$WORK/Pulumi.bench.yaml"
 log "rendering: npm run render -- --config $WORK/Pulumi.bench.yaml (${CLIENTS} users, pool $POOL)"
 t0=$(date +%s.%N)
-(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --out "$WORK/user-data") > "$WORK/render.log" 2>&1 \
+(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --out "$WORK/user-data" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
   || { sed 's/^/  render| /' "$WORK/render.log"; echo "bench: render failed" >&2; exit 1; }
 FIG[render]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
 UDSIZE=$(stat -c %s "$WORK/user-data")

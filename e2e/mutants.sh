@@ -25,7 +25,8 @@ ROOT="$(dirname "$E2E")"
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
 # name | check that must FAIL (any of, separated by /) | reboot phase needed | what is removed
-# [| image variant the run boots, run.sh --image; default ubuntu; a group shares one image]
+# [| image the run boots: [DIST/]VARIANT, run.sh --dist and --image; default bookworm/ubuntu; a
+#    group shares one image]
 MUTANTS='
 no_extra_modules     | ubuntu_extra_modules                         | no  | the kernel step does not install linux-modules-extra (Ubuntu layout)
 no_kernel_switch     | debian_kernel_switched                       | no  | the kernel step does not switch a cloud kernel to the generic one | debian-cloud
@@ -35,6 +36,7 @@ no_ikev1             | windows_l2tp                                 | no  | ikev
 no_ike_sha1          | windows_l2tp                                 | no  | the SHA1 proposals removed from ike= (Windows offers SHA1 only in IKEv1)
 no_masquerade        | user1_far_host_nat                           | no  | the MASQUERADE rule removed
 l2tp_clear           | l2tp_without_ipsec_ignored                   | no  | L2TP accepted without IPsec (policy match and DROP removed)
+nat_t_no_limit       | two_devices_one_nat                          | no  | the one-NAT-T-flow-per-address limit removed (matters on Libreswan 5) | trixie/generic
 l2tp_out_clear       | public_link_only_ipsec                       | no  | the OUTPUT drop of L2TP leaving without IPsec removed
 imds_open            | client_no_metadata                           | no  | the FORWARD drop of 169.254.0.0/16 removed
 input_accept         | ssh_port_closed                              | no  | IPv4 INPUT policy ACCEPT instead of DROP
@@ -110,6 +112,7 @@ mutants = {
     "l2tp_clear": lambda s: sub(
         sub(s, r'^(\s*)-A INPUT -p udp --dport 1701 -m policy --dir in --pol ipsec -j ACCEPT\n', r'\1-A INPUT -p udp --dport 1701 -j ACCEPT\n'),
         r'^\s*-A INPUT -p udp --dport 1701 -j DROP\n', ''),
+    "nat_t_no_limit": lambda s: sub(s, r'^\s*-A INPUT -p udp --dport 4500 -m connlimit .*-j DROP\n', ''),
     "l2tp_out_clear": lambda s: sub(s, r'^\s*-A OUTPUT -p udp --sport 1701 .*-j DROP\n', ''),
     "imds_open": lambda s: sub(s, r'^\s*-A FORWARD -i ppp\+ -d 169\.254\.0\.0/16 -j DROP\n', ''),
     "input_accept": lambda s: first(s, r'^(\s*):INPUT DROP \[0:0\]$', r'\1:INPUT ACCEPT [0:0]'),
@@ -156,12 +159,12 @@ done
 declare -A VERDICT FAILED
 for g in $PLAN; do
   f="$OUT/${g//,/+}"; args=(--config "$CONFIG" --timeout "${MUTANT_TIMEOUT:-2400}")
-  reboot=no; stop=""; image=ubuntu
+  reboot=no; stop=""; image=ubuntu; dist=bookworm
   for m in ${g//,/ }; do
     [ "$(field "$m" 3)" = yes ] && reboot=yes; stop="$stop,$(field "$m" 2 | tr '/' ',')"
-    [ -n "$(field "$m" 5)" ] && image=$(field "$m" 5)
+    if [ -n "$(field "$m" 5)" ]; then image=$(field "$m" 5); [[ "$image" == */* ]] && { dist=${image%/*}; image=${image#*/}; }; fi
   done
-  args+=(--image "$image")
+  args+=(--dist "$dist" --image "$image")
   [ $reboot = no ] && args+=(--skip-reboot)
   args+=(--stop-after "${stop#,}")   # nothing after the checks that must fail matters
   echo; echo "===== run ${g//,/ + }: bash e2e/run.sh ${args[*]} --user-data $f.yaml   ($(date +%H:%M:%S))"

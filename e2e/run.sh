@@ -63,6 +63,8 @@ log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
 # ---- host tools -----------------------------------------------------------------------------
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
+# shellcheck source=e2e/lib/image-os.sh
+. "$E2E/lib/image-os.sh"
 # shellcheck source=scripts/node-env.sh
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
@@ -75,7 +77,9 @@ UD_SOURCE=""
 if [ -n "$USER_DATA" ]; then
   cp "$USER_DATA" "$WORK/user-data"; UD_SOURCE="given file $USER_DATA"
 elif (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)'); then
-  args=(--config "$CONFIG" --out "$WORK/user-data")
+  # render for the os whose Libreswan the image carries
+  OS=$(image_os "$DIST" "$VARIANT")
+  args=(--config "$CONFIG" --out "$WORK/user-data" --os "$OS")
   [ $BAKE = yes ] && args+=(--public-ip "$PUBLIC_IP")
   log "rendering: npm run render -- ${args[*]}"
   if ! (cd "$ROOT" && npm run --silent render -- "${args[@]}") > "$WORK/render.log" 2>&1; then

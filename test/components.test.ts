@@ -61,12 +61,23 @@ describe("first-boot components", () => {
         });
         it("uses only keys that Libreswan 4.x and 5.x both take without a warning", () => {
             // phase2alg= is esp='s old alias; 5.x ignores dpdaction= with a warning and drops keyingtries=.
-            for (const key of ["phase2alg", "dpdaction", "keyingtries", "keyexchange"]) {
+            for (const key of ["phase2alg", "dpdaction", "keyingtries"]) {
                 expect(conf.filter((l) => l.startsWith(`${key}=`)), key).to.deep.equal([]);
             }
             // 5.x expands also= where it stands and keeps the first definition: it comes last.
             expect(conf[conf.length - 1]).to.equal("also=vpn-gateway-identity");
             expect(conf.indexOf("conn l2tp-psk")).to.be.greaterThan(conf.indexOf("config setup"));
+        });
+        it("says IKEv1-only in the words of each os's Libreswan (4.x: ikev2=no, 5.x: keyexchange=ikev1)", () => {
+            const confOf = (os: string) => lines(file(ipsec(bootInput({ os })), "/etc/ipsec.conf").content);
+            for (const os of ["ubuntu-24.04", "debian-12"]) {
+                expect(confOf(os), os).to.include("ikev2=no");
+                expect(confOf(os).filter((l) => l.startsWith("keyexchange")), os).to.deep.equal([]);
+            }
+            for (const os of ["ubuntu-26.04", "debian-13"]) {
+                expect(confOf(os), os).to.include("keyexchange=ikev1");
+                expect(confOf(os).filter((l) => l.startsWith("ikev2")), os).to.deep.equal([]);
+            }
         });
         it("offers only current ciphers: AES with SHA2/SHA1 over MODP2048, AES-GCM first", () => {
             expect(conf).to.include(`ike=${IKE_PROPOSALS}`);
@@ -197,6 +208,11 @@ describe("first-boot components", () => {
             const drop = script.indexOf("-A INPUT -p udp --dport 1701 -j DROP");
             expect(accept).to.be.greaterThan(-1);
             expect(drop).to.be.greaterThan(accept);
+        });
+        it("refuses a second device's NAT-T from an address that has one, before it is accepted", () => {
+            const limit = script.indexOf("-A INPUT -p udp --dport 4500 -m connlimit --connlimit-above 1 --connlimit-mask 32 -j DROP");
+            expect(limit).to.be.greaterThan(script.indexOf("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
+            expect(limit).to.be.lessThan(script.indexOf("-A INPUT -p udp -m multiport --dports 500,4500 -j ACCEPT"));
         });
         it("never sends L2TP out in clear (a client's SAs can go before its L2TP session)", () => {
             expect(script).to.contain("-A OUTPUT -p udp --sport 1701 ! -o lo -m policy --dir out --pol none -j DROP");

@@ -77,6 +77,18 @@ describe("render command", function () {
         expect(badIp.stderr).to.contain("--public-ip");
     });
 
+    it("renders for another os with --os, validated like the stack's value", () => {
+        const result = render("--config", EXAMPLE, "--os", "debian-13");
+        expect(result.status, result.stderr).to.equal(0);
+        const raw = rawConfigFromStackFile(fs.readFileSync(EXAMPLE, "utf8"), EXAMPLE);
+        const settings = parseSettings({ ...raw, os: "debian-13" });
+        expect(result.stdout).to.equal(cloudConfig({ settings, psk: settings.psk! }));
+        expect(result.stdout).to.contain("keyexchange=ikev1");
+        const bad = render("--config", EXAMPLE, "--os", "ubuntu-22.04");
+        expect(bad.status).to.equal(1);
+        expect(bad.stderr).to.contain('vpn-gateway:os: "ubuntu-22.04" is not supported');
+    });
+
     it("explains its usage", () => {
         const result = render("--bogus", "x");
         expect(result.status).to.equal(2);
