@@ -22,7 +22,8 @@ Linux (NetworkManager): install network-manager-l2tp (and its GNOME/KDE plugin),
 Android: not supported yet. Android 11 and older offer only the weak MODP1024 key exchange in
   L2TP/IPsec, which Ubuntu's and Debian's Libreswan does not implement; Android 12 and later create
   only IKEv2 profiles, which this gateway does not offer yet.
-One device per home network at a time: a second L2TP/IPsec device behind the same NAT as a
-  connected one is refused, and the first keeps its session.
+One device per public address at a time: a second L2TP/IPsec device behind the same NAT as a
+  connected one is refused (the first keeps its session); a device that reconnects through a new
+  NAT port may wait up to 2 minutes.
 `;
 }

@@ -201,6 +201,7 @@ describe("AWS resources (mock runtime)", () => {
         expect(text).to.match(/Android: not supported yet\. Android 11 and older offer only the weak MODP1024/);
         expect(text).to.contain("Android 12 and later create\n  only IKEv2 profiles");
         expect(text).not.to.match(/type "L2TP\/IPSec PSK"/);
+        expect(text).to.contain("One device per public address at a time");
     });
 
     describe("looks up the image of each os for the instance type's architecture", () => {
