@@ -65,6 +65,8 @@ log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
 bash "$ROOT/scripts/setup.sh" vm
 # shellcheck source=e2e/lib/image-os.sh
 . "$E2E/lib/image-os.sh"
+# shellcheck source=e2e/lib/plan-results.sh
+. "$E2E/lib/plan-results.sh"
 # shellcheck source=scripts/node-env.sh
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
 
@@ -229,28 +231,9 @@ if [ $MODE = try ]; then
   echo "Verdict: FAIL$( [ $timed_out = yes ] && echo ' (timeout)') - see $WORK/console.txt"; exit 1
 fi
 
-# What to expect is what the harness announced (its PLAN line, printed before it waits for
-# cloud-init): an announced check that never reported fails the run, and so does a run whose
-# harness announced nothing.
-PLANNED=$(grep -a '^PLAN ' "$WORK/console.txt" | head -n 1 | cut -d' ' -f2-)
-pass=0; fail=0
 echo
 sed 's/^/  /' "$WORK/timings.txt" 2>/dev/null
 echo "Results ($DIST $VARIANT image, $PROFILE profile, user-data from $UD_SOURCE; VM ran ${VM_SECS}s$( [ $SKIP_REBOOT = yes ] && echo '; first boot only, --skip-reboot'))"
-if [ -z "$PLANNED" ]; then echo "CHECK harness_plan FAIL the harness announced no checks (the VM did not get that far$( [ $timed_out = yes ] && echo ', timeout'))"; fail=$((fail+1)); fi
-echo "the harness announced $(echo "$PLANNED" | wc -w) checks"
-for name in $PLANNED; do
-  l=$(grep -a "^CHECK $name " "$WORK/console.txt" | tail -n 1 || true)
-  if [ -z "$l" ] && [ -n "${E2E_STOP_AFTER:-}" ] && grep -aq '^INFO stopping early' "$WORK/console.txt"; then echo "CHECK $name SKIP not run (--stop-after $E2E_STOP_AFTER)"
-  elif [ -z "$l" ]; then echo "CHECK $name FAIL missing (VM did not get that far$( [ $timed_out = yes ] && echo ', timeout'))"; fail=$((fail+1))
-  elif [[ "$l" == "CHECK $name PASS"* ]]; then echo "$l"; pass=$((pass+1))
-  else echo "$l"; fail=$((fail+1)); fi
-done
-# reported but not announced (the harness fails these itself; counted here too)
-while read -r name; do
-  [[ " $PLANNED " == *" $name "* ]] || { echo "CHECK $name FAIL reported but not announced in the harness's PLAN"; fail=$((fail+1)); }
-done < <(grep -aoE '^CHECK [a-z0-9_]+ ' "$WORK/console.txt" | awk '{print $2}' | sort -u)
-[ $timed_out = yes ] && { echo "CHECK run_within_timeout FAIL ${TIMEOUT}s"; fail=$((fail+1)); }
 case "$UD_SOURCE" in STAND-IN*) echo "NOTE: the product was NOT tested: the stand-in user-data was used";; esac
-echo "${pass} passed, ${fail} failed"
-[ $fail -eq 0 ]
+[ $timed_out = yes ] && echo "(the run hit its ${TIMEOUT}s timeout)"
+plan_results "$WORK/console.txt" "$timed_out"
