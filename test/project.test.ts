@@ -86,3 +86,18 @@ describe("Node.js", () => {
         expect(Number(m![1])).to.equal(engineMajor());
     });
 });
+
+describe("gateway scripts", () => {
+    it("never pipe into grep -q under pipefail (the writer can die of SIGPIPE and fail the pipeline)", () => {
+        const dir = path.join(__dirname, "..", "templates");
+        const scripts = fs.readdirSync(dir).filter((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("pipefail"));
+        expect(scripts.length).to.be.greaterThan(1);
+        for (const f of scripts) {
+            const code = fs
+                .readFileSync(path.join(dir, f), "utf8")
+                .split("\n")
+                .filter((l) => !l.trim().startsWith("#"));
+            expect(code.filter((l) => /\|\s*grep\s+(-[a-zA-Z]*q|--quiet)/.test(l)), f).to.deep.equal([]);
+        }
+    });
+});
