@@ -1,8 +1,8 @@
 // npm run probe -- --host ADDRESS [--port 500] [--timeout SECONDS] [--interval SECONDS]
 // Waits until the gateway answers IKE on UDP 500; prints one JSON line with the verdict and the
 // time it took. Exit 0 when ready, 1 when not within the timeout, 2 on bad usage.
-import { probe } from "../components/ikeProbe";
-import { parseIpv4 } from "../components/ipv4";
+import { probe } from "../components/health/ikeProbe";
+import { parseIpv4 } from "../components/config/ipv4";
 
 const USAGE = "usage: npm run probe -- --host ADDRESS [--port 500] [--timeout SECONDS] [--interval SECONDS]";
 

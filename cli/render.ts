@@ -3,10 +3,10 @@
 // --os renders for that os instead of the stack's vpn-gateway:os (the VM suite boots one stack on
 // both Debian releases).
 import * as fs from "fs";
-import { cloudConfig, userDataBytes } from "../components/cloudConfig";
-import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/settings";
-import { rawConfigFromStackFile } from "../components/stackFile";
-import { parseIpv4 } from "../components/ipv4";
+import { cloudConfig, userDataBytes } from "../components/boot/cloudConfig";
+import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/config/settings";
+import { rawConfigFromStackFile } from "../components/config/stackFile";
+import { parseIpv4 } from "../components/config/ipv4";
 
 const USAGE = "usage: npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]";
 

@@ -124,7 +124,7 @@ log "test clients' PSK and passwords from $CONFIG (not from the user-data)"
 # The product's deploy-time health probe (cli/probe.ts), compiled with the project's tsc; the VM
 # runs it with Debian's nodejs from the "internet" side against the public address.
 if (cd "$ROOT" && npx --no-install tsc --outDir "$WORK/param/probe" --module commonjs --target es2020 --types node \
-      components/ikeProbe.ts components/ipv4.ts cli/probe.ts) > "$WORK/probe-tsc.log" 2>&1; then
+      components/health/ikeProbe.ts components/config/ipv4.ts cli/probe.ts) > "$WORK/probe-tsc.log" 2>&1; then
   log "health probe compiled: $(cd "$WORK/param/probe" && find . -name '*.js' | sort | tr '\n' ' ')"
 else
   log "WARNING: compiling the health probe failed (health_probe_* checks will fail): $(head -c 300 "$WORK/probe-tsc.log")"

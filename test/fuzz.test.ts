@@ -3,8 +3,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { cloudConfig } from "../components/cloudConfig";
-import { ConfigError, RawConfig, parseSettings } from "../components/settings";
+import { cloudConfig } from "../components/boot/cloudConfig";
+import { ConfigError, RawConfig, parseSettings } from "../components/config/settings";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 

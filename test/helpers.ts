@@ -1,6 +1,6 @@
 // Shared fixtures: a valid raw config, and a way to vary one key of it.
-import { RawConfig, Settings, parseSettings } from "../components/settings";
-import { BootInput } from "../components/bootFile";
+import { RawConfig, Settings, parseSettings } from "../components/config/settings";
+import { BootInput } from "../components/boot/bootFile";
 
 export const PSK = "test-psk-0123456789abcdef";
 

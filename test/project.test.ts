@@ -3,8 +3,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, DEFAULTS, parseSettings } from "../components/settings";
-import { rawConfigFromStackFile } from "../components/stackFile";
+import { CONFIG_KEYS, DEFAULTS, parseSettings } from "../components/config/settings";
+import { rawConfigFromStackFile } from "../components/config/stackFile";
 
 const ROOT = path.join(__dirname, "..");
 const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));

@@ -8,7 +8,7 @@ import { PSK, USERS, rawConfig } from "./helpers";
 import { created } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { deploy, rawConfigFromPulumi, secretsStoredInPlain } = require("../components/deploy") as typeof import("../components/deploy");
+const { deploy, rawConfigFromPulumi, secretsStoredInPlain } = require("../components/aws/deploy") as typeof import("../components/aws/deploy");
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SECRETS = [PSK, ...USERS.map((u) => u.password)];

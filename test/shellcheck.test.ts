@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { cloudConfig } from "../components/cloudConfig";
-import { parseSettings } from "../components/settings";
-import { rawConfigFromStackFile } from "../components/stackFile";
+import { cloudConfig } from "../components/boot/cloudConfig";
+import { parseSettings } from "../components/config/settings";
+import { rawConfigFromStackFile } from "../components/config/stackFile";
 
 const ROOT = path.join(__dirname, "..");
 const SHELL_SHEBANG = /^#!\s*(\/usr)?\/bin\/(env\s+)?(bash|sh)(\s|$)/;

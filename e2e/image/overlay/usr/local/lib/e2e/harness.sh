@@ -331,7 +331,7 @@ else
 fi
 client_down c1
 
-# -- the product's deploy-time health probe (cli/probe.ts + components/ikeProbe.ts, compiled on
+# -- the product's deploy-time health probe (cli/probe.ts + components/health/ikeProbe.ts, compiled on
 # the host onto the param drive), run with Debian's nodejs from c2 (directly on the internet)
 # against the PUBLIC address, through the 1:1 NAT, as `pulumi up` would run it.
 PROBE_JS=/srv/e2e/probe/cli/probe.js

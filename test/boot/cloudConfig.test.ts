@@ -5,9 +5,11 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
-import { EC2_USER_DATA_LIMIT, UserDataTooLarge, cloudConfig, firstBootComponents, isGzip, userDataBytes } from "../components/cloudConfig";
-import { bootInput } from "./helpers";
-import { matchSnapshot } from "./snapshot";
+import { EC2_USER_DATA_LIMIT, UserDataTooLarge, cloudConfig, firstBootComponents, isGzip, userDataBytes } from "../../components/boot/cloudConfig";
+import { bootInput } from "../helpers";
+import { snapshotsBeside } from "../snapshot";
+
+const matchSnapshot = snapshotsBeside(__dirname);
 
 interface WrittenFile {
     path: string;

@@ -1,6 +1,6 @@
 // Where the gateway goes: subnet, VPC and image, looked up before any resource is created.
 import * as aws from "@pulumi/aws";
-import { ConfigError, OsChoice, PROJECT, Settings } from "./settings";
+import { ConfigError, OsChoice, PROJECT, Settings } from "../config/settings";
 
 export interface Placement {
     vpcId: string;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as dgram from "dgram";
 import { AddressInfo } from "net";
-import { classifyAnswer, mainModeRequest, probe } from "../components/ikeProbe";
+import { classifyAnswer, mainModeRequest, probe } from "../../components/health/ikeProbe";
 
 const COOKIE = Buffer.from("0123456789abcdef", "hex");
 

@@ -1,10 +1,10 @@
 // The program: stack config -> settings -> placement -> the gateway. Nothing is created until every
 // check has passed.
 import * as pulumi from "@pulumi/pulumi";
-import { cloudConfig, userDataBytes } from "./cloudConfig";
+import { cloudConfig, userDataBytes } from "../boot/cloudConfig";
 import { VpnGateway } from "./gateway";
 import { findPlacement } from "./network";
-import { ConfigError, GENERATED_PSK_LENGTH, PROJECT, RawConfig, Settings, checkPoolAgainstVpc, parseSettings } from "./settings";
+import { ConfigError, GENERATED_PSK_LENGTH, PROJECT, RawConfig, Settings, checkPoolAgainstVpc, parseSettings } from "../config/settings";
 
 /** The widest values known only later, so a size overrun is caught before anything exists. */
 function checkUserDataSize(settings: Settings): void {

@@ -5,13 +5,13 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
-import { rawConfig, USERS, PSK } from "./helpers";
+import { rawConfig, USERS, PSK } from "../helpers";
 
-import { calls, created, Created, knobs } from "./mocks";
+import { calls, created, Created, knobs } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { deploy } = require("../components/deploy") as typeof import("../components/deploy");
+const { deploy } = require("../../components/aws/deploy") as typeof import("../../components/aws/deploy");
 
 function value<T>(output: pulumi.Output<T> | T): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
@@ -133,7 +133,7 @@ describe("AWS resources (mock runtime)", () => {
                 "vpn-gateway:index:VpnGateway",
             ].sort(),
         );
-        const root = fs.readFileSync(path.join(__dirname, "..", "components", "gateway.ts"), "utf8");
+        const root = fs.readFileSync(path.join(__dirname, "..", "..", "components", "aws", "gateway.ts"), "utf8");
         expect(root).not.to.match(/retainOnDelete|protect:\s*true/);
     });
 
@@ -286,7 +286,7 @@ describe("AWS resources (mock runtime)", () => {
 });
 
 describe("deploy-time health check", () => {
-    const { parseProbeOutput, probeCommand } = require("../components/gateway") as typeof import("../components/gateway");
+    const { parseProbeOutput, probeCommand } = require("../../components/aws/gateway") as typeof import("../../components/aws/gateway");
 
     it("runs the project's IKE probe against the Elastic IP once it is associated", async () => {
         const outputs: any = await run();
@@ -315,6 +315,12 @@ describe("deploy-time health check", () => {
 
     it("quotes its arguments for the shell", () => {
         expect(probeCommand("203.0.113.10", 60)).to.match(/^'[^']+' '-r' '[^']+' '[^']+probe\.ts' '--host' '203\.0\.113\.10' '--timeout' '60'$/);
+    });
+
+    it("names the project's own cli/probe.ts, wherever gateway.ts lives", () => {
+        const script = probeCommand("203.0.113.10", 60).split("' '")[3];
+        expect(script).to.equal(path.join(__dirname, "..", "..", "cli", "probe.ts"));
+        expect(fs.existsSync(script), script).to.equal(true);
     });
 
     it("reads the probe's verdict line", () => {

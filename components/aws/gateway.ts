@@ -4,17 +4,17 @@ import * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { cloudConfig, userDataBytes } from "./cloudConfig";
+import { cloudConfig, userDataBytes } from "../boot/cloudConfig";
 import { connectionInstructions } from "./instructions";
 import { Placement } from "./network";
-import { ProbeResult } from "./ikeProbe";
-import { GENERATED_PSK_LENGTH, Settings } from "./settings";
+import { ProbeResult } from "../health/ikeProbe";
+import { GENERATED_PSK_LENGTH, Settings } from "../config/settings";
 
 /** How the deployer's machine runs the project's IKE probe (cli/probe.ts). */
 export function probeCommand(publicIp: string, timeoutSeconds: number): string {
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const register = require.resolve("ts-node/register/transpile-only");
-    const script = path.join(__dirname, "..", "cli", "probe.ts");
+    const script = path.join(__dirname, "..", "..", "cli", "probe.ts");
     return [process.execPath, "-r", register, script, "--host", publicIp, "--timeout", String(timeoutSeconds)].map(quote).join(" ");
 }
 

@@ -6,11 +6,11 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import * as zlib from "zlib";
-import { cloudConfig, isGzip } from "../components/cloudConfig";
-import { parseSettings } from "../components/settings";
-import { rawConfigFromStackFile } from "../components/stackFile";
+import { cloudConfig, isGzip } from "../../components/boot/cloudConfig";
+import { parseSettings } from "../../components/config/settings";
+import { rawConfigFromStackFile } from "../../components/config/stackFile";
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "Pulumi.example.yaml");
 
 function render(...args: string[]) {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { formatIpv4, overlaps, parseCidr, parseIpv4, rangesExcluding } from "../components/ipv4";
+import { formatIpv4, overlaps, parseCidr, parseIpv4, rangesExcluding } from "../../components/config/ipv4";
 
 describe("ipv4", () => {
     it("parses dotted quads strictly", () => {

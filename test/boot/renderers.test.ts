@@ -1,13 +1,15 @@
 import { expect } from "chai";
-import { BootComponent, BootFile } from "../components/bootFile";
-import { firewall } from "../components/firewall";
-import { ESP_PROPOSALS, IKE_PROPOSALS, PUBLIC_IP_FILE, ipsec } from "../components/ipsec";
-import { KERNEL_MODULES, KERNEL_TOOL, kernel } from "../components/kernel";
-import { l2tp } from "../components/l2tp";
-import { ppp } from "../components/ppp";
-import { sysctl } from "../components/sysctl";
-import { PSK, bootInput } from "./helpers";
-import { matchSnapshot } from "./snapshot";
+import { BootComponent, BootFile } from "../../components/boot/bootFile";
+import { firewall } from "../../components/boot/firewall";
+import { ESP_PROPOSALS, IKE_PROPOSALS, PUBLIC_IP_FILE, ipsec } from "../../components/boot/ipsec";
+import { KERNEL_MODULES, KERNEL_TOOL, kernel } from "../../components/boot/kernel";
+import { l2tp } from "../../components/boot/l2tp";
+import { ppp } from "../../components/boot/ppp";
+import { sysctl } from "../../components/boot/sysctl";
+import { PSK, bootInput } from "../helpers";
+import { snapshotsBeside } from "../snapshot";
+
+const matchSnapshot = snapshotsBeside(__dirname);
 
 function file(component: BootComponent, path: string): BootFile {
     const found = component.files.find((f) => f.path === path);
@@ -240,7 +242,7 @@ describe("first-boot components", () => {
 });
 
 describe("first-boot components, operations", () => {
-    const { updates, MAINTENANCE_WINDOW } = require("../components/updates") as typeof import("../components/updates");
+    const { updates, MAINTENANCE_WINDOW } = require("../../components/boot/updates") as typeof import("../../components/boot/updates");
 
     it("restarts the VPN daemons when they die", () => {
         const dropIn = file(ipsec(bootInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;

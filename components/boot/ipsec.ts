@@ -1,7 +1,7 @@
 // IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
 import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
-import { parseIpv4 } from "./ipv4";
-import { OsChoice } from "./settings";
+import { parseIpv4 } from "../config/ipv4";
+import { OsChoice } from "../config/settings";
 
 /** IKE proposals: AES-256/128 with SHA2 or SHA1 over MODP2048; no 3DES, no modp1024. */
 export const IKE_PROPOSALS = "aes256-sha2_256;modp2048,aes128-sha2_256;modp2048,aes256-sha1;modp2048,aes128-sha1;modp2048";

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { KERNEL_TOOL, kernel } from "../components/kernel";
+import { KERNEL_TOOL, kernel } from "../../components/boot/kernel";
 
 interface World {
     kver: string;

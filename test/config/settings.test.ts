@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { ConfigError, DEFAULTS, checkPoolAgainstVpc, parseSettings } from "../components/settings";
-import { rawConfig, settings } from "./helpers";
+import { ConfigError, DEFAULTS, checkPoolAgainstVpc, parseSettings } from "../../components/config/settings";
+import { rawConfig, settings } from "../helpers";
 
 /** The problems a raw config is rejected with; fails the test when it is accepted. */
 function problems(overrides: Record<string, unknown>): string[] {
