@@ -9,6 +9,11 @@ export interface BootFile {
     permissions: string;
     owner: string;
     content: string;
+    /**
+     * The template the content was rendered from, relative to templates/ (none for inline content).
+     * Not part of the user-data: it lets a test tie every template to the gateway file it becomes.
+     */
+    template?: string;
 }
 
 export interface BootComponent {
@@ -21,19 +26,25 @@ export interface BootComponent {
     services: string[];
 }
 
-const TEMPLATE_DIR = path.join(__dirname, "..", "..", "templates");
+export const TEMPLATE_DIR = path.join(__dirname, "..", "..", "templates");
 
 /**
- * Renders templates/<name>.mustache with HTML escaping off: every value was validated for the
- * file it lands in, and HTML entities in a config file would silently change its meaning.
+ * Renders a template, given by its path relative to templates/ (templates/<part>/<the gateway
+ * file's name>.mustache), with HTML escaping off: every value was validated for the file it lands
+ * in, and HTML entities in a config file would silently change its meaning.
  */
-export function renderTemplate(name: string, view: object): string {
-    const template = fs.readFileSync(path.join(TEMPLATE_DIR, `${name}.mustache`), "utf8");
-    return Mustache.render(template, view, {}, { escape: (value: string) => value });
+export function renderTemplate(template: string, view: object): string {
+    const text = fs.readFileSync(path.join(TEMPLATE_DIR, template), "utf8");
+    return Mustache.render(text, view, {}, { escape: (value: string) => value });
 }
 
 export function bootFile(filePath: string, permissions: string, content: string): BootFile {
     return { path: filePath, permissions, owner: "root:root", content };
+}
+
+/** A file whose content is a template rendered with view; it remembers which template. */
+export function templateFile(filePath: string, permissions: string, template: string, view: object = {}): BootFile {
+    return { ...bootFile(filePath, permissions, renderTemplate(template, view)), template };
 }
 
 /** What every first-boot component renders from: validated settings plus the values known only at deploy time. */

@@ -1,7 +1,7 @@
 // Firewall and NAT: default-deny, IKE/NAT-T in, L2TP only inside IPsec, the pool masqueraded on
 // the public interface found at boot. Applied by its own unit at every boot, so the rules persist
 // without iptables-persistent (absent from some images).
-import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, BootInput, templateFile } from "./bootFile";
 
 export const FIREWALL_SCRIPT = "/usr/local/sbin/vpn-gateway-firewall";
 
@@ -10,16 +10,12 @@ export function firewall(input: BootInput): BootComponent {
     return {
         packages: ["iptables"],
         files: [
-            bootFile(
-                FIREWALL_SCRIPT,
-                "0755",
-                renderTemplate("vpn-gateway-firewall", {
-                    poolCidr: settings.clientPool.cidr.text,
-                    adminCidr: settings.adminCidr,
-                    clientToClient: settings.allowClientToClient,
-                }),
-            ),
-            bootFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", renderTemplate("vpn-gateway-firewall.service", {})),
+            templateFile(FIREWALL_SCRIPT, "0755", "firewall/vpn-gateway-firewall.mustache", {
+                poolCidr: settings.clientPool.cidr.text,
+                adminCidr: settings.adminCidr,
+                clientToClient: settings.allowClientToClient,
+            }),
+            templateFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", "firewall/vpn-gateway-firewall.service.mustache"),
         ],
         commands: [],
         services: ["vpn-gateway-firewall.service"],

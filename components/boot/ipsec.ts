@@ -1,5 +1,5 @@
 // IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
-import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, BootInput, bootFile, templateFile } from "./bootFile";
 import { parseIpv4 } from "../config/ipv4";
 import { OsChoice } from "../config/settings";
 
@@ -28,20 +28,16 @@ export function ipsec(input: BootInput): BootComponent {
         throw new Error(`public IP ${JSON.stringify(publicIp)} is not an IPv4 address`);
     }
     const files = [
-        bootFile(
-            "/etc/ipsec.conf",
-            "0644",
-            renderTemplate("ipsec.conf", {
-                poolCidr: settings.clientPool.cidr.text,
-                ike: IKE_PROPOSALS,
-                esp: ESP_PROPOSALS,
-                ikev1Only: IKEV1_ONLY[settings.os],
-            }),
-        ),
-        bootFile("/etc/ipsec.secrets", "0600", renderTemplate("ipsec.secrets", { psk })),
-        bootFile("/usr/local/sbin/vpn-gateway-identity", "0755", renderTemplate("vpn-gateway-identity", { metadataAttempts: 30 })),
-        bootFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", renderTemplate("vpn-gateway-identity.service", {})),
-        bootFile("/etc/systemd/system/ipsec.service.d/vpn-gateway.conf", "0644", renderTemplate("vpn-gateway-restart.conf", {})),
+        templateFile("/etc/ipsec.conf", "0644", "ipsec/ipsec.conf.mustache", {
+            poolCidr: settings.clientPool.cidr.text,
+            ike: IKE_PROPOSALS,
+            esp: ESP_PROPOSALS,
+            ikev1Only: IKEV1_ONLY[settings.os],
+        }),
+        templateFile("/etc/ipsec.secrets", "0600", "ipsec/ipsec.secrets.mustache", { psk }),
+        templateFile("/usr/local/sbin/vpn-gateway-identity", "0755", "ipsec/vpn-gateway-identity.mustache", { metadataAttempts: 30 }),
+        templateFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", "ipsec/vpn-gateway-identity.service.mustache"),
+        templateFile("/etc/systemd/system/ipsec.service.d/vpn-gateway.conf", "0644", "ipsec/ipsec.service.d/vpn-gateway.conf.mustache"),
     ];
     if (publicIp !== undefined) files.push(bootFile(PUBLIC_IP_FILE, "0644", `${publicIp}\n`));
     return {

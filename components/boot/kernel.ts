@@ -1,5 +1,5 @@
 // Kernel: the modules L2TP/IPsec needs, made available on every boot and checked on first boot.
-import { BootComponent, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, bootFile, templateFile } from "./bootFile";
 
 /** Needed: pppd cannot run without ppp_generic; Libreswan's SAs need ESP and the XFRM netlink interface. */
 export const REQUIRED_MODULES = ["ppp_generic", "esp4", "xfrm_user"];
@@ -22,16 +22,12 @@ export function kernel(): BootComponent {
     return {
         packages: [],
         files: [
-            bootFile("/etc/modules-load.d/vpn-gateway.conf", "0644", renderTemplate("vpn-gateway.conf", { modules: KERNEL_MODULES })),
-            bootFile(
-                KERNEL_TOOL,
-                "0755",
-                renderTemplate("vpn-gateway-kernel", {
-                    required: REQUIRED_MODULES.join(" "),
-                    kernelL2tp: KERNEL_L2TP_MODULES.join(" "),
-                    userspaceL2tp: USERSPACE_L2TP_MODULES.join(" "),
-                }),
-            ),
+            templateFile("/etc/modules-load.d/vpn-gateway.conf", "0644", "kernel/modules-load.d/vpn-gateway.conf.mustache", { modules: KERNEL_MODULES }),
+            templateFile(KERNEL_TOOL, "0755", "kernel/vpn-gateway-kernel.mustache", {
+                required: REQUIRED_MODULES.join(" "),
+                kernelL2tp: KERNEL_L2TP_MODULES.join(" "),
+                userspaceL2tp: USERSPACE_L2TP_MODULES.join(" "),
+            }),
             bootFile(KERNEL_PER_BOOT, "0755", `#!/bin/sh\nexec ${KERNEL_TOOL} prepare\n`),
         ],
         // First in runcmd: an image that still cannot carry L2TP stops the setup there.

@@ -1,5 +1,5 @@
 // L2TP: xl2tpd as the LNS, handing each client a pool address and pppd the CHAP exchange.
-import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, BootInput, templateFile } from "./bootFile";
 
 /** The server name in chap-secrets and the LNS's own name: they must agree. */
 export const PPP_SERVER_NAME = "l2tpd";
@@ -9,18 +9,14 @@ export function l2tp(input: BootInput): BootComponent {
     return {
         packages: ["xl2tpd"],
         files: [
-            bootFile(
-                "/etc/xl2tpd/xl2tpd.conf",
-                "0644",
-                renderTemplate("xl2tpd.conf", {
-                    dynamicRanges: pool.dynamicRanges,
-                    gatewayAddress: pool.gatewayAddress,
-                    serverName: PPP_SERVER_NAME,
-                }),
-            ),
+            templateFile("/etc/xl2tpd/xl2tpd.conf", "0644", "l2tp/xl2tpd.conf.mustache", {
+                dynamicRanges: pool.dynamicRanges,
+                gatewayAddress: pool.gatewayAddress,
+                serverName: PPP_SERVER_NAME,
+            }),
             // Debian's xl2tpd has only an init script; its generated unit cannot restart a dead
             // daemon (no main PID). A native unit of the same name takes its place.
-            bootFile("/etc/systemd/system/xl2tpd.service", "0644", renderTemplate("xl2tpd.service", {})),
+            templateFile("/etc/systemd/system/xl2tpd.service", "0644", "l2tp/xl2tpd.service.mustache"),
         ],
         commands: [],
         services: ["xl2tpd.service"],

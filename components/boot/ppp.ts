@@ -1,5 +1,5 @@
 // PPP: pppd's options for L2TP sessions and the users' CHAP secrets.
-import { BootComponent, BootInput, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, BootInput, templateFile } from "./bootFile";
 import { PPP_SERVER_NAME } from "./l2tp";
 
 export function ppp(input: BootInput): BootComponent {
@@ -13,11 +13,11 @@ export function ppp(input: BootInput): BootComponent {
     return {
         packages: ["ppp"],
         files: [
-            bootFile("/etc/ppp/options.xl2tpd", "0644", renderTemplate("options.xl2tpd", { dnsServers: settings.dnsServers })),
-            bootFile("/etc/ppp/chap-secrets", "0600", renderTemplate("chap-secrets", { users, serverName: PPP_SERVER_NAME })),
+            templateFile("/etc/ppp/options.xl2tpd", "0644", "ppp/options.xl2tpd.mustache", { dnsServers: settings.dnsServers }),
+            templateFile("/etc/ppp/chap-secrets", "0600", "ppp/chap-secrets.mustache", { users, serverName: PPP_SERVER_NAME }),
             // One script for both events, so connect and disconnect lines always match.
-            bootFile("/etc/ppp/ip-up.d/vpn-gateway-connect", "0755", renderTemplate("vpn-gateway-connect", {})),
-            bootFile("/etc/ppp/ip-down.d/vpn-gateway-connect", "0755", renderTemplate("vpn-gateway-connect", {})),
+            templateFile("/etc/ppp/ip-up.d/vpn-gateway-connect", "0755", "ppp/vpn-gateway-connect.mustache"),
+            templateFile("/etc/ppp/ip-down.d/vpn-gateway-connect", "0755", "ppp/vpn-gateway-connect.mustache"),
         ],
         commands: [],
         services: [],

@@ -1,5 +1,5 @@
 // Updates: unattended security upgrades in a fixed maintenance window, no automatic reboot.
-import { BootComponent, bootFile, renderTemplate } from "./bootFile";
+import { BootComponent, templateFile } from "./bootFile";
 
 /** When upgrades run (the instance's clock is UTC): 04:00, plus up to 30 minutes of jitter. */
 export const MAINTENANCE_WINDOW = "04:00:00";
@@ -8,12 +8,10 @@ export function updates(): BootComponent {
     return {
         packages: ["unattended-upgrades"],
         files: [
-            bootFile("/etc/apt/apt.conf.d/52vpn-gateway-upgrades", "0644", renderTemplate("52vpn-gateway-upgrades", {})),
-            bootFile(
-                "/etc/systemd/system/apt-daily-upgrade.timer.d/vpn-gateway.conf",
-                "0644",
-                renderTemplate("apt-daily-upgrade.timer.conf", { window: MAINTENANCE_WINDOW }),
-            ),
+            templateFile("/etc/apt/apt.conf.d/52vpn-gateway-upgrades", "0644", "updates/52vpn-gateway-upgrades.mustache"),
+            templateFile("/etc/systemd/system/apt-daily-upgrade.timer.d/vpn-gateway.conf", "0644", "updates/apt-daily-upgrade.timer.d/vpn-gateway.conf.mustache", {
+                window: MAINTENANCE_WINDOW,
+            }),
         ],
         commands: [],
         services: [],

@@ -1,5 +1,6 @@
-// The gateway's kernel step (templates/vpn-gateway-kernel.mustache), run by bash against stand-ins
-// for the system commands it uses: which modules load, which packages apt offers, what GRUB lists.
+// The gateway's kernel step (templates/kernel/vpn-gateway-kernel.mustache), run by bash against
+// stand-ins for the system commands it uses: which modules load, which packages apt offers, what
+// GRUB lists.
 // The VM suite proves the same paths on real images (ubuntu_extra_modules,
 // ubuntu_minimal_extra_modules, debian_kernel_switched, reboot_kernel_not_redone).
 import { expect } from "chai";

@@ -1,0 +1,76 @@
+// templates/<part>/<the gateway file's name>.mustache: every template is used, every one a part
+// names exists, and each is named after the file it becomes, in the folder of the part that uses it.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { BootComponent, TEMPLATE_DIR } from "../../components/boot/bootFile";
+import { firewall } from "../../components/boot/firewall";
+import { ipsec } from "../../components/boot/ipsec";
+import { kernel } from "../../components/boot/kernel";
+import { l2tp } from "../../components/boot/l2tp";
+import { ppp } from "../../components/boot/ppp";
+import { sysctl } from "../../components/boot/sysctl";
+import { updates } from "../../components/boot/updates";
+import { bootInput } from "../helpers";
+
+/** Every file under dir, relative to it. */
+function filesUnder(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        if (entry.isDirectory()) return filesUnder(path.join(dir, entry.name)).map((f) => `${entry.name}/${f}`);
+        return [entry.name];
+    });
+}
+
+/** Each part by its name, rendered with every optional file and template section switched on. */
+function parts(): Array<[string, BootComponent]> {
+    const input = bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me", allowClientToClient: "true" });
+    return [
+        ["kernel", kernel()],
+        ["sysctl", sysctl()],
+        ["firewall", firewall(input)],
+        ["ipsec", ipsec(input)],
+        ["l2tp", l2tp(input)],
+        ["ppp", ppp(input)],
+        ["updates", updates()],
+    ];
+}
+
+describe("templates", () => {
+    const onDisk = filesUnder(TEMPLATE_DIR).sort();
+    const uses = parts().flatMap(([part, component]) => component.files.filter((f) => f.template).map((f) => ({ part, file: f.path, template: f.template! })));
+
+    it("are all .mustache files, found where renderTemplate looks", () => {
+        expect(onDisk.length).to.be.at.least(17);
+        for (const t of onDisk) expect(t, t).to.match(/\.mustache$/);
+    });
+
+    it("are each used by some part", () => {
+        const used = new Set(uses.map((u) => u.template));
+        expect(onDisk.filter((t) => !used.has(t)), "templates no part renders").to.deep.equal([]);
+    });
+
+    it("exist for every path a part renders", () => {
+        for (const u of uses) expect(fs.existsSync(path.join(TEMPLATE_DIR, u.template)), `${u.part}: ${u.template}`).to.equal(true);
+    });
+
+    it("sit in the folder of the part that renders them", () => {
+        for (const u of uses) expect(u.template.split("/")[0], u.template).to.equal(u.part);
+    });
+
+    it("are named after the gateway file they become (basename, and the gateway's directory where a subfolder names one)", () => {
+        for (const u of uses) {
+            const name = u.template.slice(0, -".mustache".length);
+            expect(path.basename(name), `${u.template} -> ${u.file}`).to.equal(path.basename(u.file));
+            // ipsec/ipsec.service.d/vpn-gateway.conf -> /etc/systemd/system/ipsec.service.d/vpn-gateway.conf
+            const inPart = name.split("/").slice(1).join("/");
+            expect(u.file.endsWith(`/${inPart}`), `${u.template} -> ${u.file}`).to.equal(true);
+        }
+    });
+
+    it("keep the gateway's directory where two templates would share a name", () => {
+        const names = onDisk.map((t) => path.basename(t));
+        const shared = names.filter((n, i) => names.indexOf(n) !== i);
+        expect(shared).to.include("vpn-gateway.conf.mustache");
+        for (const t of onDisk.filter((t) => shared.includes(path.basename(t)))) expect(t.split("/"), t).to.have.length.greaterThan(2);
+    });
+});
