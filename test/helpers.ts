@@ -1,6 +1,7 @@
 // Shared fixtures: a valid raw config, and a way to vary one key of it.
 import { RawConfig, Settings, parseSettings } from "../components/config/settings";
 import { BootInput } from "../components/boot/bootFile";
+import { IpsecInput } from "../components/boot/ipsec";
 
 export const PSK = "test-psk-0123456789abcdef";
 
@@ -28,4 +29,10 @@ export function bootInput(overrides: Record<string, unknown> = {}, publicIp: str
     // null: the program does not know the public address (render without --public-ip).
     const s = settings(overrides);
     return { settings: s, psk: s.psk!, ...(publicIp !== null ? { publicIp } : {}) };
+}
+
+/** The IPsec part's input: its settings from a raw config, the PSK, and the public IP unless null. */
+export function ipsecInput(overrides: Record<string, unknown> = {}, publicIp: string | null = "203.0.113.10"): IpsecInput {
+    const s = settings(overrides);
+    return { clientPool: s.clientPool, os: s.os, psk: s.psk!, ...(publicIp !== null ? { publicIp } : {}) };
 }

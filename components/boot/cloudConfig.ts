@@ -1,4 +1,6 @@
-// The composer: first-boot components -> one #cloud-config document -> the bytes EC2 receives.
+// The composer: first-boot parts -> one #cloud-config document -> the bytes EC2 receives. Pure:
+// `pulumi up` composes the parts' outputs (aws/gateway.ts), npm run render the same parts rendered
+// directly (cloudConfig below); both meet in composeCloudConfig.
 import * as zlib from "zlib";
 import { stringify } from "yaml";
 import { BootComponent, BootInput } from "./bootFile";
@@ -13,18 +15,44 @@ import { updates } from "./updates";
 /** EC2 refuses user-data over 16 KB (counted before base64). */
 export const EC2_USER_DATA_LIMIT = 16384;
 
-/** In boot order: the kernel check first, so an unfit image fails before anything else starts. */
+/** The parts in boot order: the kernel check first, so an unfit image fails before anything else starts. */
+export const BOOT_ORDER = ["kernel", "sysctl", "firewall", "ipsec", "l2tp", "ppp", "updates"] as const;
+export type PartName = (typeof BOOT_ORDER)[number];
+
+/**
+ * Each part rendered from the settings it needs, as VpnGateway hands them to the parts' component
+ * resources (aws/gateway.ts); a test compares the two paths' bytes.
+ */
+export function firstBootParts({ settings, psk, publicIp }: BootInput): Record<PartName, BootComponent> {
+    const { clientPool } = settings;
+    return {
+        kernel: kernel(),
+        sysctl: sysctl(),
+        firewall: firewall({ clientPool, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }),
+        ipsec: ipsec({ clientPool, os: settings.os, psk, publicIp }),
+        l2tp: l2tp({ clientPool }),
+        ppp: ppp({ users: settings.users, dnsServers: settings.dnsServers }),
+        updates: updates(),
+    };
+}
+
+/** The parts in boot order, as composeCloudConfig takes them. */
 export function firstBootComponents(input: BootInput): BootComponent[] {
-    return [kernel(), sysctl(), firewall(input), ipsec(input), l2tp(input), ppp(input), updates()];
+    const parts = firstBootParts(input);
+    return BOOT_ORDER.map((name) => parts[name]);
 }
 
 function unique<T>(items: T[]): T[] {
     return [...new Set(items)];
 }
 
-/** The whole first boot as one cloud-config document, starting with the #cloud-config header. */
+/** The whole first boot as one cloud-config document, rendered without Pulumi. */
 export function cloudConfig(input: BootInput): string {
-    const components = firstBootComponents(input);
+    return composeCloudConfig(firstBootComponents(input));
+}
+
+/** Parts, in boot order, as one cloud-config document starting with the #cloud-config header. */
+export function composeCloudConfig(components: BootComponent[]): string {
     const files = components.flatMap((c) => c.files);
     const paths = files.map((f) => f.path);
     const twice = paths.filter((p, i) => paths.indexOf(p) !== i);

@@ -1,19 +1,29 @@
 // Firewall and NAT: default-deny, IKE/NAT-T in, L2TP only inside IPsec, the pool masqueraded on
 // the public interface found at boot. Applied by its own unit at every boot, so the rules persist
 // without iptables-persistent (absent from some images).
-import { BootComponent, BootInput, templateFile } from "./bootFile";
+import { ClientPool } from "../config/settings";
+import { BootComponent, templateFile } from "./bootFile";
 
 export const FIREWALL_SCRIPT = "/usr/local/sbin/vpn-gateway-firewall";
 
-export function firewall(input: BootInput): BootComponent {
-    const { settings } = input;
+/** The settings the firewall part renders from: the validated Settings fields of these names. */
+export interface FirewallInput {
+    /** The client pool: the only source forwarded, masqueraded on the public interface. */
+    clientPool: ClientPool;
+    /** The one CIDR SSH is open from; absent, SSH stays closed. */
+    adminCidr?: string;
+    /** Whether clients may reach each other (an explicit pool-to-pool accept); otherwise dropped. */
+    allowClientToClient: boolean;
+}
+
+export function firewall(input: FirewallInput): BootComponent {
     return {
         packages: ["iptables"],
         files: [
             templateFile(FIREWALL_SCRIPT, "0755", "firewall/vpn-gateway-firewall.mustache", {
-                poolCidr: settings.clientPool.cidr.text,
-                adminCidr: settings.adminCidr,
-                clientToClient: settings.allowClientToClient,
+                poolCidr: input.clientPool.cidr.text,
+                adminCidr: input.adminCidr,
+                clientToClient: input.allowClientToClient,
             }),
             templateFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", "firewall/vpn-gateway-firewall.service.mustache"),
         ],

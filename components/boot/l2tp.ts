@@ -1,11 +1,18 @@
 // L2TP: xl2tpd as the LNS, handing each client a pool address and pppd the CHAP exchange.
-import { BootComponent, BootInput, templateFile } from "./bootFile";
+import { ClientPool } from "../config/settings";
+import { BootComponent, templateFile } from "./bootFile";
 
 /** The server name in chap-secrets and the LNS's own name: they must agree. */
 export const PPP_SERVER_NAME = "l2tpd";
 
-export function l2tp(input: BootInput): BootComponent {
-    const pool = input.settings.clientPool;
+/** The setting the L2TP part renders from: the validated Settings field of this name. */
+export interface L2tpInput {
+    /** The client pool: the gateway's own PPP address and the ranges xl2tpd hands out. */
+    clientPool: ClientPool;
+}
+
+export function l2tp(input: L2tpInput): BootComponent {
+    const pool = input.clientPool;
     return {
         packages: ["xl2tpd"],
         files: [

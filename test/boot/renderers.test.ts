@@ -6,7 +6,7 @@ import { KERNEL_MODULES, KERNEL_TOOL, kernel } from "../../components/boot/kerne
 import { l2tp } from "../../components/boot/l2tp";
 import { ppp } from "../../components/boot/ppp";
 import { sysctl } from "../../components/boot/sysctl";
-import { PSK, bootInput } from "../helpers";
+import { PSK, ipsecInput, settings } from "../helpers";
 import { snapshotsBeside } from "../snapshot";
 
 const matchSnapshot = snapshotsBeside(__dirname);
@@ -32,7 +32,7 @@ function snapshot(name: string, component: BootComponent) {
 
 describe("first-boot components", () => {
     describe("ipsec", () => {
-        const component = ipsec(bootInput());
+        const component = ipsec(ipsecInput());
         const conf = lines(file(component, "/etc/ipsec.conf").content);
 
         it("matches its snapshot", () => snapshot("ipsec", component));
@@ -71,7 +71,7 @@ describe("first-boot components", () => {
             expect(conf.indexOf("conn l2tp-psk")).to.be.greaterThan(conf.indexOf("config setup"));
         });
         it("says IKEv1-only in the words of each os's Libreswan (4.x: ikev2=no, 5.x: keyexchange=ikev1)", () => {
-            const confOf = (os: string) => lines(file(ipsec(bootInput({ os })), "/etc/ipsec.conf").content);
+            const confOf = (os: string) => lines(file(ipsec(ipsecInput({ os })), "/etc/ipsec.conf").content);
             for (const os of ["ubuntu-24.04", "debian-12"]) {
                 expect(confOf(os), os).to.include("ikev2=no");
                 expect(confOf(os).filter((l) => l.startsWith("keyexchange")), os).to.deep.equal([]);
@@ -98,7 +98,7 @@ describe("first-boot components", () => {
             expect(component.services).to.deep.equal(["vpn-gateway-identity.service", "ipsec.service"]);
         });
         it("falls back to IMDSv2 at boot when it does not", () => {
-            const withoutIp = ipsec(bootInput({}, null));
+            const withoutIp = ipsec(ipsecInput({}, null));
             expect(withoutIp.files.map((f) => f.path)).not.to.include(PUBLIC_IP_FILE);
             const script = file(withoutIp, "/usr/local/sbin/vpn-gateway-identity").content;
             expect(script).to.contain(`-X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/api/token"`);
@@ -107,12 +107,12 @@ describe("first-boot components", () => {
             expect(file(withoutIp, "/usr/local/sbin/vpn-gateway-identity").permissions).to.equal("0755");
         });
         it("refuses a public IP that is not an address", () => {
-            expect(() => ipsec(bootInput({}, "203.0.113.10\nleftid=x"))).to.throw(/not an IPv4 address/);
+            expect(() => ipsec(ipsecInput({}, "203.0.113.10\nleftid=x"))).to.throw(/not an IPv4 address/);
         });
     });
 
     describe("l2tp", () => {
-        const component = l2tp(bootInput());
+        const component = l2tp(settings());
         const conf = lines(file(component, "/etc/xl2tpd/xl2tpd.conf").content, ";");
         it("matches its snapshot", () => snapshot("l2tp", component));
         it("is an LNS that requires CHAP and refuses PAP", () => {
@@ -125,14 +125,14 @@ describe("first-boot components", () => {
             expect(conf.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 192.168.42.2-192.168.42.4", "ip range = 192.168.42.6-192.168.42.254"]);
         });
         it("follows a custom pool", () => {
-            const custom = lines(file(l2tp(bootInput({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content, ";");
+            const custom = lines(file(l2tp(settings({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content, ";");
             expect(custom).to.include("local ip = 10.99.0.1");
             expect(custom).to.include("ip range = 10.99.0.2-10.99.0.14");
         });
     });
 
     describe("ppp", () => {
-        const component = ppp(bootInput());
+        const component = ppp(settings());
         const options = lines(file(component, "/etc/ppp/options.xl2tpd").content);
         it("matches its snapshot", () => snapshot("ppp", component));
         it("accepts MS-CHAPv2, refuses PAP, keeps MTU/MRU at 1280, pushes DNS and echoes LCP", () => {
@@ -141,7 +141,7 @@ describe("first-boot components", () => {
             }
         });
         it("pushes the configured DNS servers", () => {
-            const custom = lines(file(ppp(bootInput({ dnsServers: ["1.1.1.1"] })), "/etc/ppp/options.xl2tpd").content);
+            const custom = lines(file(ppp(settings({ dnsServers: ["1.1.1.1"] })), "/etc/ppp/options.xl2tpd").content);
             expect(custom.filter((l) => l.startsWith("ms-dns"))).to.deep.equal(["ms-dns 1.1.1.1"]);
         });
         it("writes one quoted chap-secrets line per user, pinning static addresses, readable by root only", () => {
@@ -194,7 +194,7 @@ describe("first-boot components", () => {
     });
 
     describe("firewall", () => {
-        const component = firewall(bootInput());
+        const component = firewall(settings());
         const script = file(component, "/usr/local/sbin/vpn-gateway-firewall").content;
         it("matches its snapshot", () => snapshot("firewall", component));
         it("finds the public interface at boot instead of assuming eth0", () => {
@@ -228,7 +228,7 @@ describe("first-boot components", () => {
         });
         it("opens SSH only from the admin CIDR, when asked", () => {
             expect(script).not.to.contain("--dport 22");
-            const withSsh = file(firewall(bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me" })), "/usr/local/sbin/vpn-gateway-firewall").content;
+            const withSsh = file(firewall(settings({ adminCidr: "198.51.100.7/32", sshKeyName: "me" })), "/usr/local/sbin/vpn-gateway-firewall").content;
             expect(withSsh).to.contain("-A INPUT -p tcp --dport 22 -s 198.51.100.7/32 -j ACCEPT");
         });
         it("persists through its own unit, ordered before the VPN daemons", () => {
@@ -245,11 +245,11 @@ describe("first-boot components, operations", () => {
     const { updates, MAINTENANCE_WINDOW } = require("../../components/boot/updates") as typeof import("../../components/boot/updates");
 
     it("restarts the VPN daemons when they die", () => {
-        const dropIn = file(ipsec(bootInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;
+        const dropIn = file(ipsec(ipsecInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;
         expect(lines(dropIn)).to.include.members(["[Service]", "Restart=always"]);
         // xl2tpd: a native unit in place of the init script's generated one, with the daemon in
         // the foreground as its main process (a forking daemon without a PID file is untracked)
-        const component = l2tp(bootInput());
+        const component = l2tp(settings());
         expect(component.files.map((f) => f.path)).not.to.include("/etc/systemd/system/xl2tpd.service.d/vpn-gateway.conf");
         const unit = lines(file(component, "/etc/systemd/system/xl2tpd.service").content);
         expect(unit).to.include.members(["Type=simple", "Restart=always", "WantedBy=multi-user.target"]);
@@ -257,7 +257,7 @@ describe("first-boot components, operations", () => {
     });
 
     it("logs who connects, from which address, without secrets", () => {
-        const component = ppp(bootInput());
+        const component = ppp(settings());
         for (const dir of ["ip-up.d", "ip-down.d"]) {
             const script = file(component, `/etc/ppp/${dir}/vpn-gateway-connect`);
             expect(script.permissions).to.equal("0755");
@@ -281,7 +281,7 @@ describe("first-boot components, operations", () => {
     });
 
     it("lets clients reach each other only when allowed", () => {
-        const script = (o: Record<string, unknown>) => file(firewall(bootInput(o)), "/usr/local/sbin/vpn-gateway-firewall").content;
+        const script = (o: Record<string, unknown>) => file(firewall(settings(o)), "/usr/local/sbin/vpn-gateway-firewall").content;
         expect(script({})).to.contain("-A FORWARD -i ppp+ -o ppp+ -j DROP");
         expect(script({})).not.to.match(/-o ppp\+.* -j ACCEPT/);
         const allowed = script({ allowClientToClient: "true" });

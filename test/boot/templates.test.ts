@@ -4,13 +4,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { BootComponent, TEMPLATE_DIR } from "../../components/boot/bootFile";
-import { firewall } from "../../components/boot/firewall";
-import { ipsec } from "../../components/boot/ipsec";
-import { kernel } from "../../components/boot/kernel";
-import { l2tp } from "../../components/boot/l2tp";
-import { ppp } from "../../components/boot/ppp";
-import { sysctl } from "../../components/boot/sysctl";
-import { updates } from "../../components/boot/updates";
+import { BOOT_ORDER, firstBootParts } from "../../components/boot/cloudConfig";
 import { bootInput } from "../helpers";
 
 /** Every file under dir, relative to it. */
@@ -21,18 +15,10 @@ function filesUnder(dir: string): string[] {
     });
 }
 
-/** Each part by its name, rendered with every optional file and template section switched on. */
+/** Each part by its name (the folder of its templates), with every optional section switched on. */
 function parts(): Array<[string, BootComponent]> {
-    const input = bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me", allowClientToClient: "true" });
-    return [
-        ["kernel", kernel()],
-        ["sysctl", sysctl()],
-        ["firewall", firewall(input)],
-        ["ipsec", ipsec(input)],
-        ["l2tp", l2tp(input)],
-        ["ppp", ppp(input)],
-        ["updates", updates()],
-    ];
+    const rendered = firstBootParts(bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me", allowClientToClient: "true" }));
+    return BOOT_ORDER.map((part) => [part, rendered[part]]);
 }
 
 describe("templates", () => {
