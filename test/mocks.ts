@@ -6,6 +6,14 @@ export interface Created {
     type: string;
     name: string;
     inputs: any;
+    /** The parent's URN as the engine would receive it ("" for none). */
+    parent: string;
+    /** The aliases as the engine would receive them (alias specs: name, type, parentUrn, ...). */
+    aliases: Array<{ urn: string; spec?: { name: string; type: string; parenturn: string; noparent?: boolean } }>;
+    /** The URN the mock monitor gives the resource. */
+    urn: string;
+    /** What a component registered as its outputs (the state keeps them), secrets as marked values. */
+    outputs?: any;
 }
 
 export const created: Created[] = [];
@@ -23,7 +31,8 @@ export const knobs = {
 pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            created.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const request = registering.get(`${args.type}::${args.name}`);
+            created.push({ type: args.type, name: args.name, inputs: args.inputs, parent: request?.parent ?? "", aliases: request?.aliases ?? [], urn: "" });
             const state: any = { ...args.inputs };
             if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
@@ -54,3 +63,24 @@ pulumi.runtime.setMocks(
     "test",
     false,
 );
+
+// newResource is not told a resource's parent or aliases; the monitor's request carries both, so
+// they are taken from there, and the URN from its response (the tree a test can assert on).
+const registering = new Map<string, { parent: string; aliases: Created["aliases"] }>();
+const monitor = pulumi.runtime.getMonitor() as any;
+const registerResource = monitor.registerResource.bind(monitor);
+monitor.registerResource = (request: any, callback: (error: any, response: any) => void) => {
+    const key = `${request.getType()}::${request.getName()}`;
+    registering.set(key, { parent: request.getParent(), aliases: request.getAliasesList().map((a: any) => a.toObject()) });
+    registerResource(request, (error: any, response: any) => {
+        const entry = [...created].reverse().find((c) => `${c.type}::${c.name}` === key);
+        if (entry && response) entry.urn = response.getUrn();
+        callback(error, response);
+    });
+};
+const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+monitor.registerResourceOutputs = (request: any, callback: (error: any, response: any) => void) => {
+    const entry = created.find((c) => c.urn === request.getUrn());
+    if (entry) entry.outputs = request.getOutputs()?.toJavaScript();
+    registerResourceOutputs(request, callback);
+};

@@ -41,7 +41,7 @@ describe("where secrets flow", () => {
         expect(error?.message).to.match(/vpn-gateway:psk: is stored in plain text in the stack's config; set it again with --secret/);
     });
 
-    it("resource inputs (state and preview diffs): every one holding a secret is marked secret", async () => {
+    it("resource inputs and component outputs (state, preview diffs): every one holding a secret is marked secret", async () => {
         created.length = 0;
         const outputs: any = await deploy(rawConfig(), "test");
         await resolved(outputs.health);
@@ -49,6 +49,14 @@ describe("where secrets flow", () => {
         for (const resource of created) {
             const plain = plainStrings(resource.inputs).join("\n");
             for (const secret of SECRETS) expect(plain, `${resource.type} carries a secret in plain`).not.to.contain(secret);
+        }
+        // The components' registered outputs (the first-boot parts' files among them) go to the
+        // state as well.
+        const withOutputs = created.filter((c) => c.outputs !== undefined);
+        expect(withOutputs.map((c) => c.type)).to.include.members(["vpn-gateway:boot:Ipsec", "vpn-gateway:boot:Ppp"]);
+        for (const resource of withOutputs) {
+            const plain = plainStrings(resource.outputs).join("\n");
+            for (const secret of SECRETS) expect(plain, `${resource.type}'s outputs carry a secret in plain`).not.to.contain(secret);
         }
         // ...and the user-data is there, as a secret.
         const instance = created.find((c) => c.type === "aws:ec2/instance:Instance")!;

@@ -3,12 +3,12 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { cloudConfig, userDataBytes } from "../boot/cloudConfig";
+import { BOOT_ORDER, PartName, composeCloudConfig, userDataBytes } from "../boot/cloudConfig";
+import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sysctl, Updates } from "../boot/parts";
 import { connectionInstructions } from "./instructions";
 import { Placement } from "./network";
 import { ProbeResult } from "../health/ikeProbe";
-import { GENERATED_PSK_LENGTH, Settings } from "../config/settings";
+import { Settings } from "../config/settings";
 
 /** How the deployer's machine runs the project's IKE probe (cli/probe.ts). */
 export function probeCommand(publicIp: string, timeoutSeconds: number): string {
@@ -52,15 +52,6 @@ export class VpnGateway extends pulumi.ComponentResource {
         const { settings, placement } = args;
         const tags = { Name: name, ...settings.tags };
 
-        // A generated PSK lives in the stack's state, so it stays the same across updates.
-        this.psk =
-            settings.psk !== undefined
-                ? pulumi.secret(settings.psk)
-                : pulumi.secret(
-                      // Letters and digits only: typed on phones, and safe in every client's PSK field.
-                      new random.RandomPassword(`${name}-psk`, { length: GENERATED_PSK_LENGTH, special: false }, { parent: this }).result,
-                  );
-
         const vpnPorts = [
             { port: 500, description: "IKE" },
             { port: 4500, description: "IKE and ESP over UDP (NAT-T)" },
@@ -92,10 +83,28 @@ export class VpnGateway extends pulumi.ComponentResource {
         // Allocated before the instance so the user-data can carry the address clients dial.
         const eip = new aws.ec2.Eip(name, { domain: "vpc", tags }, { parent: this });
 
+        // The first boot, part by part, each a child in the resource tree with the settings it
+        // renders from. Named like the gateway, as its AWS resources are (the type tells them
+        // apart): the IPsec part's generated PSK keeps its name. The IPsec part owns the PSK, the
+        // PPP part the users.
+        const child = { parent: this };
+        const { clientPool } = settings;
+        const ipsec = new Ipsec(name, { clientPool, os: settings.os, psk: settings.psk, publicIp: eip.publicIp }, child);
+        const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers }, child);
+        const parts: Record<PartName, BootPart> = {
+            kernel: new Kernel(name, {}, child),
+            sysctl: new Sysctl(name, {}, child),
+            firewall: new Firewall(name, { clientPool, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }, child),
+            ipsec,
+            l2tp: new L2tp(name, { clientPool }, child),
+            ppp,
+            updates: new Updates(name, {}, child),
+        };
+        this.psk = ipsec.psk;
+        this.userNames = ppp.userNames;
+        // Composed in the order and by the composer that npm run render uses: the same bytes.
         this.userData = pulumi.secret(
-            pulumi
-                .all([this.psk, eip.publicIp])
-                .apply(([psk, publicIp]) => userDataBytes(cloudConfig({ settings, psk, publicIp })).toString("base64")),
+            pulumi.all(BOOT_ORDER.map((part) => parts[part].part)).apply((components) => userDataBytes(composeCloudConfig(components)).toString("base64")),
         );
 
         const instance = new aws.ec2.Instance(
@@ -123,7 +132,6 @@ export class VpnGateway extends pulumi.ComponentResource {
 
         // The address is only the gateway's once the association exists.
         this.publicIp = pulumi.all([eip.publicIp, association.id]).apply(([ip]) => ip);
-        this.userNames = settings.users.map((u) => u.name);
         this.instanceId = instance.id;
         this.securityGroupId = securityGroup.id;
         this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames));

@@ -5,6 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
+import { cloudConfig, userDataBytes } from "../../components/boot/cloudConfig";
+import { parseSettings } from "../../components/config/settings";
 import { rawConfig, USERS, PSK } from "../helpers";
 
 import { calls, created, Created, knobs } from "../mocks";
@@ -29,6 +31,9 @@ async function run(overrides: Record<string, unknown> = {}) {
 }
 
 const of = (type: string) => created.filter((c) => c.type === type);
+
+/** The first-boot parts' type tokens, one component resource each. */
+const PART_TYPES = ["Kernel", "Sysctl", "Firewall", "Ipsec", "L2tp", "Ppp", "Updates"].map((p) => `vpn-gateway:boot:${p}`);
 const one = (type: string) => {
     const found = of(type);
     expect(found, type).to.have.length(1);
@@ -131,10 +136,18 @@ describe("AWS resources (mock runtime)", () => {
                 "aws:ec2/securityGroup:SecurityGroup",
                 "command:local:Command",
                 "vpn-gateway:index:VpnGateway",
+                ...PART_TYPES,
             ].sort(),
         );
-        const root = fs.readFileSync(path.join(__dirname, "..", "..", "components", "aws", "gateway.ts"), "utf8");
-        expect(root).not.to.match(/retainOnDelete|protect:\s*true/);
+        for (const file of [["aws", "gateway.ts"], ["boot", "parts.ts"]]) {
+            const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", ...file), "utf8");
+            expect(source, file.join("/")).not.to.match(/retainOnDelete|protect:\s*true/);
+        }
+        // Every resource but the gateway descends from it.
+        const root = one("vpn-gateway:index:VpnGateway");
+        for (const c of created.filter((c) => c !== root)) {
+            expect(c.parent, `${c.type} ${c.name}`).to.satisfy((p: string) => p === root.urn || created.some((d) => d.urn === p && d.parent === root.urn));
+        }
     });
 
     it("gives the instance the rendered cloud-config with the configured PSK and users", async () => {
@@ -283,6 +296,70 @@ describe("AWS resources (mock runtime)", () => {
             return refused({ clientPool: "10.20.0.0/16", users }, /EC2 allows 16384/);
         });
     });
+});
+
+describe("the first boot in the resource tree (mock runtime)", () => {
+    const GATEWAY_URN = "urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway::vpn-gateway-test";
+
+    it("has each part once, a child of the gateway, named like it", async () => {
+        await run();
+        expect(one("vpn-gateway:index:VpnGateway").urn).to.equal(GATEWAY_URN);
+        for (const type of PART_TYPES) {
+            const part = one(type);
+            expect(part.parent, type).to.equal(GATEWAY_URN);
+            expect(part.name, type).to.equal("vpn-gateway-test");
+            expect(part.urn, type).to.equal(`urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$${type}::vpn-gateway-test`);
+        }
+    });
+
+    it("keeps the AWS resources' names and parent (their URNs)", async () => {
+        await run();
+        for (const type of ["aws:ec2/securityGroup:SecurityGroup", "aws:ec2/eip:Eip", "aws:ec2/instance:Instance", "aws:ec2/eipAssociation:EipAssociation"]) {
+            expect(one(type).urn, type).to.equal(`urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$${type}::vpn-gateway-test`);
+        }
+    });
+
+    it("generates the PSK under the IPsec part, aliased to where it was, so an existing stack keeps it", async () => {
+        await run({ psk: undefined });
+        const generated = one("random:index/randomPassword:RandomPassword");
+        const ipsec = one("vpn-gateway:boot:Ipsec");
+        expect(generated.name).to.equal("vpn-gateway-test-psk");
+        expect(generated.parent).to.equal(ipsec.urn);
+        expect(generated.aliases).to.have.length(1);
+        const spec = generated.aliases[0].spec!;
+        // Same name and type (empty: the current ones), the gateway as the parent.
+        expect(spec).to.include({ name: "", type: "", parenturn: GATEWAY_URN });
+        expect(spec.noparent).not.to.equal(true);
+        // The URN the alias stands for, as the engine computes it: the generated PSK's URN before
+        // the parts existed.
+        const aliasUrn = `urn:pulumi:test::vpn-gateway::${spec.parenturn.split("::")[2]}$${generated.type}::${generated.name}`;
+        expect(aliasUrn).to.equal("urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$random:index/randomPassword:RandomPassword::vpn-gateway-test-psk");
+        expect(generated.urn).not.to.equal(aliasUrn);
+    });
+
+    it("generates no PSK when the config has one", async () => {
+        await run();
+        expect(of("random:index/randomPassword:RandomPassword")).to.deep.equal([]);
+    });
+
+    const variants: Array<[string, Record<string, unknown>]> = [
+        ["the test stack", {}],
+        ["a generated PSK", { psk: undefined }],
+        ["SSH from an admin CIDR, clients reaching each other", { adminCidr: "198.51.100.7/32", sshKeyName: "ops", allowClientToClient: "true" }],
+        ["debian-13 (Libreswan 5)", { os: "debian-13" }],
+        ["another pool and DNS", { clientPool: "10.99.0.0/24", dnsServers: ["1.1.1.1"], users: [{ name: "a", password: "pw-a-123", ip: "10.99.0.7" }, { name: "b", password: "pw-b-456" }] }],
+        ["enough users to be gzipped", { users: Array.from({ length: 250 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) }],
+    ];
+    for (const [label, overrides] of variants) {
+        it(`gives EC2 the pure composer's exact bytes: ${label}`, async () => {
+            await run(overrides);
+            const settings = parseSettings(rawConfig(overrides));
+            const psk = settings.psk ?? "GeneratedPsk0123456789abcdefGHIJ";
+            const expected = userDataBytes(cloudConfig({ settings, psk, publicIp: "203.0.113.10" }));
+            const given = Buffer.from(secretValue(one("aws:ec2/instance:Instance").inputs.userDataBase64), "base64");
+            expect(given.equals(expected), "user-data bytes").to.equal(true);
+        });
+    }
 });
 
 describe("deploy-time health check", () => {

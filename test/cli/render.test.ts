@@ -89,6 +89,22 @@ describe("render command", function () {
         expect(bad.stderr).to.contain('vpn-gateway:os: "ubuntu-22.04" is not supported');
     });
 
+    it("renders without Pulumi: the renderers and the composer load none of it", () => {
+        // What cli/render.ts loads, then which @pulumi modules that brought in.
+        const script = [
+            `require("./components/boot/cloudConfig");`,
+            `require("./components/config/settings");`,
+            `require("./components/config/stackFile");`,
+            `console.log(JSON.stringify(Object.keys(require.cache).filter((m) => m.includes("@pulumi"))));`,
+        ].join("");
+        const result = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "-e", script], { cwd: ROOT, encoding: "utf8" });
+        expect(result.status, result.stderr).to.equal(0);
+        expect(JSON.parse(result.stdout)).to.deep.equal([]);
+        // and the Pulumi side does load it (the check can see it)
+        const pulumiSide = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "-e", script.replace("boot/cloudConfig", "boot/parts")], { cwd: ROOT, encoding: "utf8" });
+        expect(JSON.parse(pulumiSide.stdout).length, pulumiSide.stderr).to.be.greaterThan(0);
+    });
+
     it("explains its usage", () => {
         const result = render("--bogus", "x");
         expect(result.status).to.equal(2);
