@@ -14,6 +14,18 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' inst
 module_refs() { awk -v m="$1" '$1 == m {print $3}' /proc/modules; }
 apt_history_count() { grep -c '^Start-Date' /var/log/apt/history.log 2>/dev/null || echo 0; }
 
+# image_kernel_checks first|reboot: the checks this file reports on this image variant, for the
+# harness's PLAN line (check_image_kernel on the first boot, check_kernel_not_redone after the reboot)
+image_kernel_checks() {
+  case "$1:$IMAGE_VARIANT" in
+    first:ubuntu) echo ubuntu_extra_modules ;;
+    first:ubuntu-minimal) echo ubuntu_minimal_extra_modules ;;
+    first:debian-cloud) echo debian_kernel_switched ;;
+    first:*) echo kernel_nothing_installed ;;
+    reboot:debian-cloud) echo reboot_kernel_not_redone ;;
+  esac
+}
+
 # check_image_kernel: phase 1, with user 1's session up
 check_image_kernel() {
   local kver pkg meta owner refs why="" name
@@ -22,7 +34,7 @@ check_image_kernel() {
   info "xl2tpd: $(journalctl -b -u xl2tpd -o cat --no-pager 2>/dev/null | grep -iE 'kernel support|not detected' | tail -n 1)"
   case "$IMAGE_VARIANT" in
     ubuntu|ubuntu-minimal)
-      name=ubuntu_extra_modules; [ "$IMAGE_VARIANT" = ubuntu-minimal ] && name=ubuntu_minimal_extra_modules
+      name=$(image_kernel_checks first)
       pkg="linux-modules-extra-$kver"; meta="linux-modules-extra-${kver#*-*-}"
       pkg_installed "$pkg" || why="$why $pkg not installed;"
       pkg_installed "$meta" || why="$why $meta (keeps later kernels' extras) not installed;"
@@ -36,8 +48,8 @@ check_image_kernel() {
       refs=$(module_refs l2tp_ppp)
       [ "${refs:-0}" -gt 0 ] || why="$why l2tp_ppp not in use by the session (refs '${refs}');"
       [ "$(klog_count "installing $pkg")" = 1 ] || why="$why the kernel step did not log one install of $pkg;"
-      if [ -z "$why" ]; then check $name PASS "first boot installed $pkg and $meta; l2tp_ppp$( [ "$IMAGE_VARIANT" = ubuntu-minimal ] && echo ' and ppp_generic') from $pkg; the session uses kernel L2TP (l2tp_ppp refs $refs)"
-      else check $name FAIL "$why"; fi
+      if [ -z "$why" ]; then check "$name" PASS "first boot installed $pkg and $meta; l2tp_ppp$( [ "$IMAGE_VARIANT" = ubuntu-minimal ] && echo ' and ppp_generic') from $pkg; the session uses kernel L2TP (l2tp_ppp refs $refs)"
+      else check "$name" FAIL "$why"; fi
       ;;
     debian-cloud)
       local cloud
