@@ -8,6 +8,9 @@ KLOG=/var/log/cloud-init-output.log
 # what the product's kernel step said, on every boot so far (cloud-init-output.log is appended)
 klog() { grep -a '^vpn-gateway-kernel: ' "$KLOG" 2>/dev/null; }
 klog_count() { klog | grep -cE "$1"; }
+# the same for a literal text: kernel releases and package names carry regex characters
+# (Debian 13's 6.12.117+deb13-amd64)
+klog_count_text() { klog | grep -cF -- "$1"; }
 # what the kernel step changed: package installs/removals and its own reboot
 KACTIONS='installing|rebooting into|removing the cloud kernel'
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' installed$'; }
@@ -47,7 +50,7 @@ check_image_kernel() {
       # the session runs on the kernel's L2TP data path: its PPPoL2TP socket holds l2tp_ppp
       refs=$(module_refs l2tp_ppp)
       [ "${refs:-0}" -gt 0 ] || why="$why l2tp_ppp not in use by the session (refs '${refs}');"
-      [ "$(klog_count "installing $pkg")" = 1 ] || why="$why the kernel step did not log one install of $pkg;"
+      [ "$(klog_count_text "installing $pkg")" = 1 ] || why="$why the kernel step did not log one install of $pkg;"
       if [ -z "$why" ]; then check "$name" PASS "first boot installed $pkg and $meta; l2tp_ppp$( [ "$IMAGE_VARIANT" = ubuntu-minimal ] && echo ' and ppp_generic') from $pkg; the session uses kernel L2TP (l2tp_ppp refs $refs)"
       else check "$name" FAIL "$why"; fi
       ;;
@@ -57,7 +60,7 @@ check_image_kernel() {
       case "$kver" in *-cloud-*) why="$why still running the cloud kernel $kver;" ;; esac
       [ -z "$cloud" ] || why="$why cloud kernel still installed: $cloud;"
       [ "$(klog_count 'cloud-amd64 is built without PPP; installing linux-image-amd64')" = 1 ] || why="$why no single 'installing linux-image-amd64' from the kernel step;"
-      [ "$(klog_count "rebooting into $kver")" = 1 ] || why="$why no single 'rebooting into $kver';"
+      [ "$(klog_count_text "rebooting into $kver")" = 1 ] || why="$why no single 'rebooting into $kver';"
       [ "$(klog_count 'removing the cloud kernel')" = 1 ] || why="$why the cloud kernel was not removed once;"
       grep -m1 -E '^\s*linux\s' /boot/grub/grub.cfg | grep -q "vmlinuz-$kver " || why="$why GRUB's first entry does not boot $kver: $(grep -m1 -E '^\s*linux\s' /boot/grub/grub.cfg);"
       [ "$(module_refs ppp_generic)" -gt 0 ] 2>/dev/null || why="$why ppp_generic not in use;"
