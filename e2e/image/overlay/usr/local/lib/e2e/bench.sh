@@ -223,7 +223,7 @@ sleep 5
 still=0; pinged=0
 for k in $(seq 1 "$N"); do
   ns=$(nsname "$k")
-  if ip -n "$ns" -o -4 addr show dev "${ns}ppp" 2>/dev/null | grep -q inet; then
+  if [ -n "$(ppp_addr "$ns")" ]; then
     still=$((still + 1))
     ( ip netns exec "$ns" ping -c 1 -W 5 "$GWPPP" >/dev/null 2>&1 && touch "$R/$ns.ping" ) &
   fi

@@ -212,6 +212,9 @@ ipsec_up() {
   ss_run "$ns" "$SS/usr/sbin/swanctl" --initiate --child l2tp --timeout 40 >"/run/e2e/$ns/swanctl-initiate.out" 2>&1
 }
 
+# ppp_addr NS: the client's own PPP address, empty while its link is down
+ppp_addr() { ip -n "$1" -o -4 addr show dev "${1}ppp" 2>/dev/null | awk '{print $4}'; }
+
 # l2tp_up NS TIMEOUT -> prints "LOCAL PEER" of the ppp link when it comes up in time
 l2tp_up() {
   local ns=$1 timeout=$2 a

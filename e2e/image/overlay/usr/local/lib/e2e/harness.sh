@@ -76,14 +76,9 @@ U2=$(pj static_user.name); U2P=$(pj static_user.password); U2IP=$(pj static_user
 # run.sh fails the run for an announced check that never reported (a crash, a hang, a phase that
 # did not come), and check() fails a check that was not announced.
 plan_checks() {
-  local p k kr="" plat="windows_l2tp apple_l2tp networkmanager_l2tp android11_l2tp libreswan_without_modp1024 two_devices_one_nat"
+  local p k kr plat="windows_l2tp apple_l2tp networkmanager_l2tp android11_l2tp libreswan_without_modp1024 two_devices_one_nat"
   p="cloudinit_done cloudinit_schema gateway_services pluto_config_clean user1_pool_address user1_ping_gateway user1_far_host_nat user1_reaches_vpc_host"
-  case "$IMAGE_VARIANT" in
-    ubuntu) k=ubuntu_extra_modules ;;
-    ubuntu-minimal) k=ubuntu_minimal_extra_modules ;;
-    debian-cloud) k=debian_kernel_switched; kr=reboot_kernel_not_redone ;;
-    *) k=kernel_nothing_installed ;;
-  esac
+  k=$(image_kernel_checks first); kr=$(image_kernel_checks reboot)
   p="$p $k"
   case "$PROFILE" in
     full)
@@ -170,7 +165,7 @@ if [ -e $STATE/phase1.done ]; then
     fi
   done
   if [ $ok = yes ]; then check reboot_clients_reconnect PASS "${msg% ;}"; else check reboot_clients_reconnect FAIL "${msg}"; fi
-  [ "$IMAGE_VARIANT" = debian-cloud ] && check_kernel_not_redone
+  [ -n "$(image_kernel_checks reboot)" ] && check_kernel_not_redone
   client_down c1; client_down c2
   check_no_secrets_in_logs reboot_no_secrets_in_logs
   finish poweroff
@@ -274,7 +269,7 @@ if [ -n "$U2" ]; then
     dump_logs /run/e2e/c2/swanctl-initiate.out /var/log/e2e-charon-c2.log /var/log/e2e-pppd-c2.log /var/log/e2e-xl2tpd-c2.log
     journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
   fi
-  a1=$(ip -n c1 -o -4 addr show dev c1ppp 2>/dev/null | awk '{print $4}'); a2=$(ip -n c2 -o -4 addr show dev c2ppp 2>/dev/null | awk '{print $4}')
+  a1=$(ppp_addr c1); a2=$(ppp_addr c2)
   if [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && pings c1 "$GWPPP" && pings c2 "$GWPPP"; then
     check two_users_concurrent PASS "$U1 ($a1) and $U2 ($a2) both up and pinging $GWPPP"
     check_client_to_client "$a1" "$a2"

@@ -109,7 +109,7 @@ check_two_devices() {
     sleep 1
   done
   first="gone"
-  if [ "$(ip -n c1 -o -4 addr show dev c1ppp 2>/dev/null | awk '{print $4}')" = "$a1" ] && [ "$(cat /run/c1ppp.pid 2>/dev/null)" = "$pid1" ]; then
+  if [ "$(ppp_addr c1)" = "$a1" ] && [ "$(cat /run/c1ppp.pid 2>/dev/null)" = "$pid1" ]; then
     if [ -n "$gap" ]; then first="kept its session ($a1, same pppd), reaching the gateway ${gap}s after the second's attempt"
     else first="kept its PPP link ($a1) but no longer reaches the gateway"; fi
   fi
