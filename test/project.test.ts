@@ -90,7 +90,9 @@ describe("Node.js", () => {
 describe("gateway scripts", () => {
     it("never pipe into grep -q under pipefail (the writer can die of SIGPIPE and fail the pipeline)", () => {
         const dir = path.join(__dirname, "..", "templates");
-        const scripts = fs.readdirSync(dir).filter((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("pipefail"));
+        // Templates may sit in subfolders (templates/sync/...): every file, at any depth.
+        const files = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+        const scripts = files.filter((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("pipefail"));
         expect(scripts.length).to.be.greaterThan(1);
         for (const f of scripts) {
             const code = fs
