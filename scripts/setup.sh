@@ -59,10 +59,12 @@ need=()
 for group in "$@"; do
     case "$group" in
         # cloud-init validates the rendered cloud-config against its schema; shellcheck checks
-        # every shell script, the project's and the ones the gateway is given.
+        # every shell script, the project's and the ones the gateway is given; the gateway's sync
+        # (Python) is tested with the distribution's python3 and python3-boto3, as it runs there.
         test)
             command -v cloud-init >/dev/null || need+=(cloud-init)
             command -v shellcheck >/dev/null || need+=(shellcheck)
+            /usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
             ;;
         # QEMU and the tools that build and seed the gateway's VM.
         vm)

@@ -1,0 +1,1064 @@
+"""Tests of the gateway's sync (templates/sync/vpn-gateway-sync.mustache) and its session hook
+(templates/ppp/vpn-gateway-session.mustache).
+
+The program runs unchanged: a real boto3 SSM client under botocore's Stubber (which checks every
+request and response against the SSM API model, and fails on any call not expected), files,
+/proc and /run in a temporary directory, and a kill function that records instead of killing.
+Run with the distribution's Python and python3-boto3:
+
+    /usr/bin/python3 -B -m unittest discover -s test/sync -v
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import importlib.machinery
+import importlib.util
+import ipaddress
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+from typing import Any, Optional
+from unittest import mock
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the template
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # a test never asks a metadata service
+
+import boto3  # noqa: E402
+import botocore.exceptions  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "templates" / "sync" / "vpn-gateway-sync.mustache"
+HOOK = ROOT / "templates" / "ppp" / "vpn-gateway-session.mustache"
+
+
+def load_program() -> Any:
+    """The program as a module: it has no .py suffix, so through a SourceFileLoader."""
+    loader = importlib.machinery.SourceFileLoader("vpn_gateway_sync", str(PROGRAM))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[loader.name] = module  # dataclasses look their module up while it loads
+    loader.exec_module(module)
+    return module
+
+
+sync = load_program()
+
+PATH = "/vpn-gateway/dev"
+REGION = "eu-west-1"
+PSK = "psk-Secret-Value-0123"
+NEW_PSK = "psk-Other-Value-4567"
+T0 = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+class Logs(logging.Handler):
+    """Every line the program logs, formatted as the journal would show it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def user(name: str, password: str, ip: Optional[str] = None) -> dict[str, str]:
+    """A users record as the parameter holds it."""
+    return {"name": name, "password": password, **({"ip": ip} if ip else {})}
+
+
+def users_value(*records: dict[str, Any]) -> str:
+    """A users parameter's value."""
+    return json.dumps({"format": 1, "users": list(records)})
+
+
+def real_client() -> Any:
+    """A real SSM client (fake credentials); calls are answered by a Stubber, never sent."""
+    return boto3.session.Session().client("ssm", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+class Unreachable:
+    """An SSM client whose every call fails the way an unreachable endpoint does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _fail(self, **_: Any) -> Any:
+        self.calls += 1
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url=f"https://ssm.{REGION}.amazonaws.com/")
+
+    get_parameters_by_path = _fail
+    get_parameters = _fail
+
+
+class World:
+    """A gateway in a temporary directory, its parameters in a stubbed SSM."""
+
+    def __init__(self, test: unittest.TestCase, pool: str = "192.168.42.0/24") -> None:
+        self.test = test
+        self.dir = Path(tempfile.mkdtemp(prefix="vpn-gateway-sync-"))
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        d = self.dir
+        self.paths = sync.Paths(
+            config=str(d / "etc/vpn-gateway/sync.json"),
+            state=str(d / "var/lib/vpn-gateway/sync-state.json"),
+            lock=str(d / "var/lib/vpn-gateway/sync.lock"),
+            chap_secrets=str(d / "etc/ppp/chap-secrets"),
+            ipsec_secrets=str(d / "etc/ipsec.secrets"),
+            sessions=str(d / "run/vpn-gateway/sessions"),
+            proc=str(d / "proc"),
+            pluto_ctl=str(d / "run/pluto/pluto.ctl"),
+        )
+        for sub in ("etc/ppp", "etc/vpn-gateway", "run/pluto", "run/vpn-gateway/sessions", "proc"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        network = ipaddress.IPv4Network(pool)
+        self.config = sync.SyncConfig(REGION, PATH, "l2tpd", network, network.network_address + 1)
+        self.params: dict[str, dict[str, Any]] = {}
+        self.clock = 0
+        self.killed: list[tuple[int, int]] = []
+        self.rereads = 0
+        self.reread_ok = True
+        self.client = real_client()
+        self.stubber = Stubber(self.client)
+        self.stubber.activate()
+        test.addCleanup(self.stubber.deactivate)
+        self.logs = Logs()
+        logger = logging.getLogger("vpn-gateway-sync")
+        logger.addHandler(self.logs)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        test.addCleanup(logger.removeHandler, self.logs)
+
+    # -- SSM -----------------------------------------------------------------------------------
+
+    def put(self, suffix: str, value: str, type: str = "SecureString") -> None:
+        """PutParameter with Overwrite: a new version."""
+        name = f"{PATH}/{suffix}"
+        self.clock += 1
+        old = self.params.get(name)
+        self.params[name] = {"value": value, "type": type, "version": (old["version"] + 1) if old else 1, "modified": T0 + datetime.timedelta(seconds=self.clock)}
+
+    def put_users(self, shard: str, *records: dict[str, Any]) -> None:
+        self.put(f"users/{shard}", users_value(*records))
+
+    def delete(self, suffix: str) -> None:
+        del self.params[f"{PATH}/{suffix}"]
+
+    def _listed(self, name: str) -> dict[str, Any]:
+        p = self.params[name]
+        # Without decryption SSM returns a SecureString's ciphertext: never what the sync may use.
+        value = "AQICAHhCiphertext==" if p["type"] == "SecureString" else p["value"]
+        return {"Name": name, "Type": p["type"], "Value": value, "Version": p["version"], "LastModifiedDate": p["modified"], "ARN": f"arn:aws:ssm:{REGION}:123456789012:parameter{name}", "DataType": "text"}
+
+    def expect_listing(self, pages: Optional[list[list[str]]] = None) -> None:
+        """The GetParametersByPath calls one poll makes: pages of names (default: 10 per page)."""
+        names = sorted(self.params)
+        if pages is None:
+            pages = [names[i : i + 10] for i in range(0, len(names), 10)] or [[]]
+        else:
+            pages = [[f"{PATH}/{n}" for n in page] for page in pages]
+        for i, page in enumerate(pages):
+            expected: dict[str, Any] = {"Path": PATH, "Recursive": True, "WithDecryption": False, "MaxResults": 10}
+            if i > 0:
+                expected["NextToken"] = f"token-{i}"
+            response: dict[str, Any] = {"Parameters": [self._listed(n) for n in page]}
+            if i < len(pages) - 1:
+                response["NextToken"] = f"token-{i + 1}"
+            self.stubber.add_response("get_parameters_by_path", response, expected)
+
+    def expect_decrypt(self, suffixes: list[str], gone: tuple[str, ...] = ()) -> None:
+        """The GetParameters calls decrypting exactly these (sorted, 10 a call)."""
+        names = sorted(f"{PATH}/{s}" for s in suffixes)
+        for i in range(0, len(names), 10):
+            chunk = names[i : i + 10]
+            parameters = []
+            for n in chunk:
+                if n in gone or n not in self.params:
+                    continue
+                p = {**self._listed(n), "Value": self.params[n]["value"]}
+                parameters.append(p)
+            response: dict[str, Any] = {"Parameters": parameters}
+            invalid = [n for n in chunk if n in gone or n not in self.params]
+            if invalid:  # the API model: absent rather than empty
+                response["InvalidParameters"] = invalid
+            self.stubber.add_response("get_parameters", response, {"Names": chunk, "WithDecryption": True})
+
+    # -- the gateway ---------------------------------------------------------------------------
+
+    def sync(self, client: Any = None, **kwargs: Any) -> Any:
+        return sync.Sync(self.config, client if client is not None else self.client, self.paths, kill=self.kill, reread_secrets=self.reread, **kwargs)
+
+    def poll(self, decrypt: Optional[list[str]] = None, pages: Optional[list[list[str]]] = None) -> int:
+        """One `once` that lists and decrypts exactly as given (Stubber fails on anything else)."""
+        self.expect_listing(pages)
+        if decrypt:
+            self.expect_decrypt(decrypt)
+        status = self.sync().once()
+        try:
+            self.stubber.assert_no_pending_responses()
+        except AssertionError as e:
+            self.test.fail(f"{e}\nlog:\n{self.logs.text}")
+        return status
+
+    def kill(self, pid: int, sig: int) -> None:
+        """Records the signal; the pppd exits (its /proc entry goes)."""
+        self.killed.append((pid, sig))
+        shutil.rmtree(self.dir / "proc" / str(pid), ignore_errors=True)
+
+    def reread(self) -> bool:
+        self.rereads += 1
+        return self.reread_ok
+
+    def process(self, pid: int, comm: str = "pppd") -> None:
+        (self.dir / "proc" / str(pid)).mkdir(parents=True, exist_ok=True)
+        (self.dir / "proc" / str(pid) / "comm").write_text(comm + "\n")
+
+    def session(self, pid: int, name: str) -> None:
+        """A pppd serving name, as the ip-up hook records it."""
+        self.process(pid)
+        (self.dir / "run/vpn-gateway/sessions" / str(pid)).write_text(name + "\n")
+
+    def pluto_running(self, running: bool = True) -> None:
+        ctl = self.dir / "run/pluto/pluto.ctl"
+        if running:
+            ctl.touch()
+        elif ctl.exists():
+            ctl.unlink()
+
+    def chap(self) -> str:
+        return Path(self.paths.chap_secrets).read_text()
+
+    def ipsec(self) -> str:
+        return Path(self.paths.ipsec_secrets).read_text()
+
+    def state(self) -> dict[str, Any]:
+        return json.loads(Path(self.paths.state).read_text())
+
+    def write_config(self, **overrides: Any) -> None:
+        document = {"region": REGION, "path": PATH, "serverName": "l2tpd", "clientPool": str(self.config.pool), "gatewayAddress": str(self.config.gateway), **overrides}
+        Path(self.paths.config).write_text(json.dumps(document))
+
+    def standard(self) -> None:
+        """The PSK and two shards: alice and bob in a, carol (static address) in b; applied."""
+        self.put("psk", PSK)
+        self.put_users("a", user("alice", "Pw-alice-7Qx9"), user("bob", "Pw-bob-3Kd2"))
+        self.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.10"))
+        status = self.poll(decrypt=["psk", "users/a", "users/b"])
+        self.test.assertEqual(status, 0, self.logs.text)
+        self.logs.lines.clear()
+
+
+SECRETS = [PSK, NEW_PSK, "Pw-alice-7Qx9", "Pw-bob-3Kd2", "Pw-carol-8Zm4", "Pw-alice-NEW1", "Pw-dave-5Tt5"]
+
+
+def assert_no_secret(test: unittest.TestCase, text: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        test.assertNotIn(secret, text, "a secret in the log")
+
+
+# =============================================================================================
+class ValidationTest(unittest.TestCase):
+    """The rules of components/settings.ts, record by record."""
+
+    def setUp(self) -> None:
+        self.config = World(self).config
+
+    def problems(self, *records: Any, raw: Optional[str] = None) -> list[str]:
+        return sync.parse_users_value(raw if raw is not None else json.dumps({"format": 1, "users": list(records)}), self.config)[1]
+
+    def test_accepts_good_users_and_psk(self) -> None:
+        users, problems = sync.parse_users_value(users_value(user("alice", "p!$%&()+,-./:;<=>?[]^_`{|}~x"), user("bob", "b", "192.168.42.254")), self.config)
+        self.assertEqual(problems, [])
+        self.assertEqual([u.name for _, u in users], ["alice", "bob"])
+        self.assertEqual(users[1][1].ip, "192.168.42.254")
+        self.assertEqual(sync.psk_problems("a#b*c" + "x" * 7), [])  # '#' and '*' are fine in ipsec.secrets
+
+    def test_name_and_password_rules(self) -> None:
+        cases = [
+            ("name", "al ice", "users[0].name: contains whitespace"),
+            ("name", 'al"ice', "users[0].name: contains quote characters"),
+            ("name", "al'ice", "users[0].name: contains quote characters"),
+            ("name", "al\\ice", "users[0].name: contains backslash"),
+            ("name", "al#ice", "users[0].name: contains '#'"),
+            ("name", "al*ice", "users[0].name: contains '*'"),
+            ("name", "alicé", "users[0].name: contains a non-ASCII character"),
+            ("name", "al\tice", "users[0].name: contains a control character"),
+            ("name", "a" * 65, "users[0].name: longer than 64 characters"),
+            ("name", "", "users[0].name: required, a non-empty string"),
+            ("name", 42, "users[0].name: required, a non-empty string (got a number)"),
+            ("password", "pass word", "users[0].password: contains whitespace"),
+            ("password", 'pa"ss', "users[0].password: contains quote characters"),
+            ("password", "pa\\ss", "users[0].password: contains backslash"),
+            ("password", "pa#ss", "users[0].password: contains '#'"),
+            ("password", "pa*ss", "users[0].password: contains '*'"),
+            ("password", "@file", "users[0].password: starts with '@'"),
+            ("password", "p" * 129, "users[0].password: longer than 128 characters"),
+            ("password", True, "users[0].password: required, a non-empty string (got a boolean)"),
+        ]
+        for field, value, expected in cases:
+            with self.subTest(field=field, value=value):
+                record: dict[str, Any] = {"name": "alice", "password": "good-pass"}
+                record[field] = value
+                problems = self.problems(record)
+                self.assertEqual(len(problems), 1, problems)
+                self.assertTrue(problems[0].startswith(expected), problems)
+        self.assertEqual(self.problems({"name": "a" * 64, "password": "p" * 128}), [])
+        self.assertEqual(self.problems({"name": "alice"}), ["users[0].password: required, a non-empty string (got missing)"])
+
+    def test_psk_rules(self) -> None:
+        self.assertEqual(sync.psk_problems("x" * 11), ["is 11 characters; allowed: 12 to 128"])
+        self.assertEqual(sync.psk_problems("x" * 129), ["is 129 characters; allowed: 12 to 128"])
+        self.assertEqual(sync.psk_problems("x" * 12), [])
+        self.assertEqual(sync.psk_problems("x" * 128), [])
+        for bad, why in [("with space-xxxxx", "whitespace"), ('with"quote-xxxxx', "quote"), ("with\\slash-xxxxx", "backslash"), ("nonascii-é-xxxxx", "non-ASCII")]:
+            with self.subTest(bad=bad):
+                problems = sync.psk_problems(bad)
+                self.assertEqual(len(problems), 1)
+                self.assertIn(why, problems[0])
+                self.assertNotIn(bad, problems[0])
+
+    def test_ip_rules(self) -> None:
+        cases = [
+            ("192.168.42.0", "is not a host address of the client pool 192.168.42.0/24"),
+            ("192.168.42.255", "is not a host address of the client pool"),
+            ("192.168.43.10", "is not a host address of the client pool"),
+            ("192.168.42.1", "is the gateway's own PPP address"),
+            ("192.168.042.10", "is not an IPv4 address"),
+            ("192.168.42", "is not an IPv4 address"),
+            (10, "a number is not an IPv4 address"),
+        ]
+        for ip, expected in cases:
+            with self.subTest(ip=ip):
+                problems = self.problems({"name": "alice", "password": "pw-123", "ip": ip})
+                self.assertEqual(len(problems), 1, problems)
+                self.assertIn(expected, problems[0])
+        for absent in ("", None):
+            users, problems = sync.parse_users_value(json.dumps({"format": 1, "users": [{"name": "a", "password": "p", "ip": absent}]}), self.config)
+            self.assertEqual((problems, users[0][1].ip), ([], None))
+
+    def test_unknown_fields_format_and_shape(self) -> None:
+        self.assertEqual(self.problems(raw='{"format": 2, "users": []}'), ["format: must be 1"])
+        self.assertEqual(self.problems(raw='{"format": true, "users": []}'), ["format: must be 1"])
+        self.assertEqual(self.problems(raw='{"users": []}'), ["format: must be 1 (missing)"])
+        self.assertEqual(self.problems(raw='{"format": 1, "users": [], "extra": 1}'), ["extra: unknown field; allowed: format, users"])
+        self.assertEqual(self.problems({"name": "a", "password": "p", "pasword": "x"}), ["users[0].pasword: unknown field; allowed: name, password, ip"])
+        self.assertEqual(self.problems(raw='{"format": 1, "users": {}}'), ["users: expected a list of {name, password, ip?}, got an object"])
+        self.assertEqual(self.problems(raw='{"format": 1, "users": ["alice"]}'), ["users[0]: expected {name, password, ip?}, got a string"])
+        self.assertTrue(self.problems(raw='[{"name": "a"}]')[0].startswith('expected a JSON object like {"format": 1'))
+        self.assertTrue(self.problems(raw='{"format": 1, "users": [')[0].startswith("not JSON ("))
+        # A field name that could be a secret pasted in the wrong place is not echoed.
+        self.assertEqual(self.problems({"name": "a", "password": "p", "s3cr3t pass!": 1}), ["users[0].a field: unknown field; allowed: name, password, ip"])
+
+    def test_names_and_addresses_unique_across_parameters(self) -> None:
+        values = {
+            f"{PATH}/psk": PSK,
+            f"{PATH}/users/a": users_value(user("alice", "p1", "192.168.42.10"), user("bob", "p2")),
+            f"{PATH}/users/b": users_value(user("carol", "p3", "192.168.42.10"), user("alice", "p4")),
+        }
+        configuration, problems = sync.check_configuration(values, self.config)
+        self.assertIsNone(configuration)
+        self.assertEqual(
+            problems,
+            [
+                f"{PATH}/users/b: users[0].ip: 192.168.42.10 is also {PATH}/users/a users[0]'s address; static addresses must be unique",
+                f'{PATH}/users/b: users[1].name: "alice" is also {PATH}/users/a users[0]; names must be unique across all users parameters',
+            ],
+        )
+        same_shard = {f"{PATH}/psk": PSK, f"{PATH}/users/a": users_value(user("alice", "p1"), user("alice", "p2"))}
+        self.assertEqual(len(sync.check_configuration(same_shard, self.config)[1]), 1)
+
+    def test_psk_and_at_least_one_user_required(self) -> None:
+        _, problems = sync.check_configuration({f"{PATH}/users/a": users_value(user("alice", "p"))}, self.config)
+        self.assertEqual(problems, [f"{PATH}/psk: missing; the PSK parameter is required (a SecureString)"])
+        _, problems = sync.check_configuration({f"{PATH}/psk": PSK, f"{PATH}/users/a": users_value()}, self.config)
+        self.assertEqual(problems, [f"{PATH}/users/*: no users; at least one is required"])
+        _, problems = sync.check_configuration({f"{PATH}/psk": PSK}, self.config)
+        self.assertEqual(len(problems), 1)
+        configuration, problems = sync.check_configuration({f"{PATH}/psk": PSK, f"{PATH}/users/a": users_value(), f"{PATH}/users/b": users_value(user("x", "y"))}, self.config)
+        self.assertEqual((problems, sorted(configuration.users)), ([], ["x"]))
+
+    def test_problems_never_show_the_value(self) -> None:
+        for bad in ['Secret"Quote9', "Secret Space9", "Secret#Hash9", "@SecretAt9", "SecretÜmlaut9", "Secret\nLine9", "S" * 129]:
+            with self.subTest(bad=bad):
+                problems = self.problems({"name": "alice", "password": bad}, {"name": bad, "password": "x"})
+                # a name may start with '@' (only a password may not)
+                self.assertEqual(len(problems), 1 if bad.startswith("@") else 2, problems)
+                for p in problems:
+                    self.assertNotIn("Secret", p)
+                    self.assertNotIn(bad, p)
+
+
+# =============================================================================================
+class ConfigFileTest(unittest.TestCase):
+    """sync.json: missing or malformed means exit 2 and a clear message."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+
+    def run_main(self, *argv: str) -> int:
+        return sync.main(list(argv), paths=self.world.paths, client=Unreachable())
+
+    def test_missing_exits_2(self) -> None:
+        self.assertEqual(self.run_main("once"), 2)
+        self.assertIn("sync.json: missing", self.world.logs.text)
+        self.assertFalse(Path(self.world.paths.chap_secrets).exists())
+
+    def test_malformed_exits_2(self) -> None:
+        cases = [
+            ({"region": "Europe"}, "region:"),
+            ({"path": "/vpn-gateway/dev/"}, "path:"),
+            ({"path": "vpn-gateway"}, "path:"),
+            ({"serverName": "l2 tpd"}, "serverName:"),
+            ({"clientPool": "192.168.42.1/24"}, "clientPool:"),
+            ({"gatewayAddress": "10.0.0.1"}, "gatewayAddress: 10.0.0.1 is not a host address of 192.168.42.0/24"),
+            ({"bootTimeoutSeconds": True}, "bootTimeoutSeconds:"),
+            ({"bootTimeoutSeconds": 0}, "bootTimeoutSeconds:"),
+            ({"surprise": 1}, "surprise: unknown setting"),
+        ]
+        for override, expected in cases:
+            with self.subTest(override=override):
+                self.world.logs.lines.clear()
+                self.world.write_config(**override)
+                self.assertEqual(self.run_main("once"), 2)
+                self.assertIn(expected, self.world.logs.text)
+        Path(self.world.paths.config).write_text("{not json")
+        self.assertEqual(self.run_main("boot"), 2)
+        self.assertIn("not JSON", self.world.logs.text)
+
+    def test_reads_a_good_config(self) -> None:
+        self.world.write_config(bootTimeoutSeconds=7)
+        config = sync.load_config(self.world.paths.config)
+        self.assertEqual((config.region, config.path, config.server_name, str(config.pool), str(config.gateway), config.boot_timeout), (REGION, PATH, "l2tpd", "192.168.42.0/24", "192.168.42.1", 7.0))
+        self.assertEqual((config.psk_name, config.users_prefix), (f"{PATH}/psk", f"{PATH}/users/"))
+        self.world.write_config()
+        self.assertEqual(sync.load_config(self.world.paths.config).boot_timeout, 300.0)
+
+    def test_usage(self) -> None:
+        for argv in ([], ["sync"], ["once", "boot"]):
+            with self.subTest(argv=argv), mock.patch("sys.stderr"):
+                self.assertEqual(sync.main(argv, paths=self.world.paths, client=Unreachable()), 2)
+
+
+# =============================================================================================
+class FilesTest(unittest.TestCase):
+    """The files pppd and pluto read, and the state: 0600, atomic, rewritten only on change."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+        self.configuration = sync.Configuration(PSK, {"bob": sync.User("bob", "pb"), "alice": sync.User("alice", "pa", "192.168.42.10")})
+
+    def test_chap_secrets_format(self) -> None:
+        text = sync.render_chap_secrets(self.configuration, self.world.config)
+        lines = text.split("\n")
+        self.assertTrue(lines[0].startswith("# Written by vpn-gateway-sync"))
+        self.assertEqual(lines[1:], ["# client\tserver\tsecret\tIP addresses", '"alice"\tl2tpd\t"pa"\t192.168.42.10', '"bob"\tl2tpd\t"pb"\t*', ""])
+
+    def test_ipsec_secrets_format(self) -> None:
+        text = sync.render_ipsec_secrets(self.configuration, self.world.config)
+        self.assertEqual(text.split("\n")[1:], [f'%any %any : PSK "{PSK}"', ""])
+        self.assertTrue(text.startswith("# Written by vpn-gateway-sync from /vpn-gateway/dev/psk."))
+
+    def test_written_0600_by_rename_with_no_temporary_left(self) -> None:
+        target = Path(self.world.paths.chap_secrets)
+        target.write_text("old\n")
+        os.chmod(target, 0o644)
+        before = target.stat().st_ino
+        old_umask = os.umask(0)
+        try:
+            self.assertTrue(sync.write_atomically(str(target), "new\n"))
+        finally:
+            os.umask(old_umask)
+        self.assertEqual(target.read_text(), "new\n")
+        self.assertEqual(stat.S_IMODE(target.stat().st_mode), 0o600)
+        self.assertNotEqual(target.stat().st_ino, before, "replaced by rename, not rewritten in place")
+        self.assertEqual(sorted(os.listdir(target.parent)), ["chap-secrets"])
+
+    def test_fsynced_before_the_rename(self) -> None:
+        target = str(Path(self.world.paths.chap_secrets))
+        events: list[str] = []
+        real_fsync, real_replace = os.fsync, os.replace
+        renames: list[tuple[str, str]] = []
+        with mock.patch.object(sync.os, "fsync", side_effect=lambda fd: (events.append("fsync"), real_fsync(fd))[1]), mock.patch.object(
+            sync.os, "replace", side_effect=lambda a, b: (events.append("replace"), renames.append((a, b)), real_replace(a, b))[2]
+        ):
+            sync.write_atomically(target, "x\n")
+        self.assertEqual(events[:2], ["fsync", "replace"])
+        # rename(2) is atomic within one file system: the temporary file sits beside the target.
+        self.assertEqual([os.path.dirname(a) for a, _ in renames], [os.path.dirname(target)])
+        self.assertEqual([b for _, b in renames], [target])
+
+    def test_a_failed_write_leaves_the_old_file(self) -> None:
+        target = Path(self.world.paths.chap_secrets)
+        target.write_text("old\n")
+        with mock.patch.object(sync.os, "fsync", side_effect=OSError(28, "No space left on device")):
+            with self.assertRaises(OSError):
+                sync.write_atomically(str(target), "new\n")
+        self.assertEqual(target.read_text(), "old\n")
+        self.assertEqual(sorted(os.listdir(target.parent)), ["chap-secrets"])
+
+    def test_unchanged_content_is_not_rewritten(self) -> None:
+        target = Path(self.world.paths.ipsec_secrets)
+        self.assertTrue(sync.write_atomically(str(target), "same\n"))
+        inode = target.stat().st_ino
+        self.assertFalse(sync.write_atomically(str(target), "same\n"))
+        self.assertEqual(target.stat().st_ino, inode)
+
+    def test_state_is_private(self) -> None:
+        self.world.standard()
+        state_dir = Path(self.world.paths.state).parent
+        self.assertEqual(stat.S_IMODE(state_dir.stat().st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(Path(self.world.paths.state).stat().st_mode), 0o600)
+        for f in (self.world.paths.chap_secrets, self.world.paths.ipsec_secrets):
+            self.assertEqual(stat.S_IMODE(Path(f).stat().st_mode), 0o600)
+        self.assertEqual(self.world.state()["applied"][f"{PATH}/psk"]["value"], PSK)
+
+
+# =============================================================================================
+class PollTest(unittest.TestCase):
+    """`once` against a stubbed SSM: what is listed, decrypted, written, ended and logged."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+
+    def test_pages_short_and_empty_with_tokens(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))
+        w.put_users("b", user("bob", "Pw-bob-3Kd2"))
+        # An empty first page with a token, a short one, another empty one, then the last.
+        status = w.poll(pages=[[], ["psk"], [], ["users/a", "users/b"]], decrypt=["psk", "users/a", "users/b"])
+        self.assertEqual(status, 0, w.logs.text)
+        self.assertIn('"alice"\tl2tpd\t"Pw-alice-7Qx9"\t*', w.chap())
+        self.assertIn('"bob"', w.chap())
+        self.assertIn(f'PSK "{PSK}"', w.ipsec())
+
+    def test_decrypts_ten_names_a_call(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        for i in range(23):
+            w.put_users(f"s{i:02d}", user(f"user{i:02d}", f"pw-{i:02d}"))
+        status = w.poll(decrypt=["psk"] + [f"users/s{i:02d}" for i in range(23)])  # 24 names: 3 calls
+        self.assertEqual(status, 0, w.logs.text)
+        self.assertEqual(w.chap().count("\tl2tpd\t"), 23)
+
+    def test_only_changed_parameters_are_decrypted(self) -> None:
+        w = self.world
+        w.standard()
+        w.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.11"))
+        self.assertEqual(w.poll(decrypt=["users/b"]), 0, w.logs.text)
+        self.assertIn('"carol"\tl2tpd\t"Pw-carol-8Zm4"\t192.168.42.11', w.chap())
+        self.assertEqual(w.logs.lines, ["applied: 1 address changed (carol); 3 users"])
+
+    def test_nothing_changed_nothing_decrypted_nothing_written(self) -> None:
+        w = self.world
+        w.standard()
+        chap, ipsec, state = (os.stat(p) for p in (w.paths.chap_secrets, w.paths.ipsec_secrets, w.paths.state))
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [])
+        for before, path in ((chap, w.paths.chap_secrets), (ipsec, w.paths.ipsec_secrets), (state, w.paths.state)):
+            after = os.stat(path)
+            self.assertEqual((after.st_ino, after.st_mtime_ns), (before.st_ino, before.st_mtime_ns), path)
+
+    def test_a_removed_users_sessions_end_and_nobody_elses(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(101, "alice")
+        w.session(102, "bob")
+        w.session(103, "bob")
+        w.session(104, "carol")
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        self.assertEqual(sorted(w.killed), [(102, signal.SIGTERM), (103, signal.SIGTERM)])
+        self.assertNotIn('"bob"', w.chap())
+        self.assertEqual(w.logs.lines, ["applied: 1 removed (bob); 2 users; ended 2 sessions (bob x2)"])
+
+    def test_a_changed_password_ends_every_session_of_that_user(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(201, "alice")
+        w.session(202, "alice")
+        w.session(203, "bob")
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("bob", "Pw-bob-3Kd2"))
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        self.assertEqual(sorted(pid for pid, _ in w.killed), [201, 202])
+        self.assertIn('"alice"\tl2tpd\t"Pw-alice-NEW1"\t*', w.chap())
+        self.assertEqual(w.logs.lines, ["applied: 1 password changed (alice); 3 users; ended 2 sessions (alice x2)"])
+
+    def test_a_new_user_ends_nobodys_session(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(301, "alice")
+        w.session(302, "carol")
+        w.put_users("c", user("dave", "Pw-dave-5Tt5"))
+        self.assertEqual(w.poll(decrypt=["users/c"]), 0, w.logs.text)
+        self.assertEqual(w.killed, [])
+        self.assertIn('"dave"', w.chap())
+        self.assertEqual(w.logs.lines, ["applied: 1 added (dave); 4 users"])
+
+    def test_summary_names_and_counts_every_change(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"), user("bob", "Pw-bob-3Kd2"), user("erin", "Pw-erin-1"))
+        self.assertEqual(w.poll(decrypt=["psk", "users/a"]), 0)
+        self.assertEqual(w.logs.lines, ["applied: 3 added (alice, bob, erin), psk set; 3 users"])
+        w.logs.lines.clear()
+        w.session(1, "alice")
+        w.session(2, "alice")
+        w.session(3, "bob")
+        w.session(4, "erin")
+        w.pluto_running()
+        w.put("psk", NEW_PSK)
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("erin", "Pw-erin-1"), user("carol", "Pw-carol-8Zm4"))
+        w.put_users("b", user("dave", "Pw-dave-5Tt5"))
+        self.assertEqual(w.poll(decrypt=["psk", "users/a", "users/b"]), 0, w.logs.text)
+        self.assertEqual(
+            w.logs.lines,
+            ["applied: 2 added (carol, dave), 1 removed (bob), 1 password changed (alice), psk changed; 4 users; ended 3 sessions (alice x2, bob)", "pluto re-read " + w.paths.ipsec_secrets],
+        )
+        self.assertEqual(sorted(pid for pid, _ in w.killed), [1, 2, 3])
+
+    def test_a_long_list_of_names_stays_one_short_line(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", *[user(f"u{i:03d}", "pw") for i in range(25)])
+        self.assertEqual(w.poll(decrypt=["psk", "users/a"]), 0)
+        self.assertEqual(w.logs.lines, ["applied: 25 added (u000, u001, u002, u003, u004, u005, u006, u007, u008, u009 and 15 more), psk set; 25 users"])
+
+    def test_a_bad_record_refuses_the_whole_update_once(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(401, "alice")
+        w.session(402, "carol")
+        files = {p: (Path(p).read_bytes(), os.stat(p).st_mtime_ns) for p in (w.paths.chap_secrets, w.paths.ipsec_secrets)}
+        bad = 'Pw"carol-BAD5'
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("bob", "Pw-bob-3Kd2"))  # good on its own
+        w.put_users("b", user("carol", bad, "192.168.42.10"))
+        self.assertEqual(w.poll(decrypt=["users/a", "users/b"]), 1)
+        self.assertEqual(
+            w.logs.lines,
+            [
+                f"refused: {PATH}/users/b: users[0].password: contains quote characters; allowed: printable ASCII without whitespace, quotes, backslash, '#' or '*'",
+                "refused the update (1 problem): the last good configuration stays applied (3 users)",
+            ],
+        )
+        assert_no_secret(self, w.logs.text, SECRETS + [bad, "carol-BAD5"])
+        for p, (content, mtime) in files.items():
+            self.assertEqual((Path(p).read_bytes(), os.stat(p).st_mtime_ns), (content, mtime), p)
+        self.assertEqual(w.killed, [], "nobody's session ends on a refused update")
+        self.assertEqual(w.state()["applied"][f"{PATH}/users/a"]["version"], 1, "the last good configuration is still the applied one")
+        # The next polls: the listing only (Stubber fails on any GetParameters), and not a word.
+        w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [])
+        # Fixed: only the fixed parameter is decrypted (users/a's good version was kept), and it applies.
+        w.put_users("b", user("carol", "Pw-carol-FIX6", "192.168.42.10"))
+        self.assertEqual(w.poll(decrypt=["users/b"]), 0, w.logs.text)
+        self.assertEqual(w.logs.lines, ["applied: 2 password changed (alice, carol); 3 users; ended 2 sessions (alice, carol)"])
+        self.assertEqual(sorted(pid for pid, _ in w.killed), [401, 402])
+
+    def test_a_refused_version_is_not_decrypted_when_another_parameter_changes(self) -> None:
+        w = self.world
+        w.standard()
+        w.put_users("b", user("carol", "@file"))
+        self.assertEqual(w.poll(decrypt=["users/b"]), 1)
+        w.logs.lines.clear()
+        w.put_users("c", user("dave", "Pw-dave-5Tt5"))
+        self.assertEqual(w.poll(decrypt=["users/c"]), 1)  # users/b version 2 is not asked for again
+        self.assertEqual(
+            w.logs.lines,
+            [f"refused: {PATH}/users/b version 2 still refused (see earlier lines)", "refused the update (1 problem): the last good configuration stays applied (3 users)"],
+        )
+        self.assertNotIn('"dave"', w.chap())
+
+    def test_problems_across_parameters_refuse_the_update(self) -> None:
+        w = self.world
+        w.standard()
+        w.put_users("c", user("alice", "Pw-alice-NEW1"))
+        self.assertEqual(w.poll(decrypt=["users/c"]), 1)
+        self.assertIn(f'refused: {PATH}/users/c: users[0].name: "alice" is also {PATH}/users/a users[0]; names must be unique across all users parameters', w.logs.lines)
+        assert_no_secret(self, w.logs.text, SECRETS)
+        w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)  # same listing: nothing decrypted, nothing said
+        self.assertEqual(w.logs.lines, [])
+        w.delete("users/c")
+        self.assertEqual(w.poll(), 0)  # back to the applied listing
+        self.assertEqual(w.logs.lines, [])
+
+    def test_a_missing_psk_refuses_the_update(self) -> None:
+        w = self.world
+        w.standard()
+        w.delete("psk")
+        self.assertEqual(w.poll(), 1)
+        self.assertIn(f"refused: {PATH}/psk: missing; the PSK parameter is required (a SecureString)", w.logs.lines)
+        self.assertIn(f'PSK "{PSK}"', w.ipsec())
+
+    def test_a_psk_change_rewrites_ipsec_secrets_and_rereads_once(self) -> None:
+        w = self.world
+        w.standard()
+        w.pluto_running()
+        w.session(501, "alice")
+        chap = os.stat(w.paths.chap_secrets)
+        w.put("psk", NEW_PSK)
+        self.assertEqual(w.poll(decrypt=["psk"]), 0, w.logs.text)
+        self.assertEqual(w.ipsec().split("\n")[1], f'%any %any : PSK "{NEW_PSK}"')
+        self.assertEqual(w.rereads, 1)
+        self.assertEqual(w.killed, [], "a PSK change ends no PPP session")
+        self.assertEqual(os.stat(w.paths.chap_secrets).st_ino, chap.st_ino, "chap-secrets untouched")
+        self.assertEqual(w.logs.lines, ["applied: psk changed; 3 users", f"pluto re-read {w.paths.ipsec_secrets}"])
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.rereads, 1)
+
+    def test_a_failed_reread_is_tried_again_at_the_next_poll(self) -> None:
+        w = self.world
+        w.standard()
+        w.pluto_running()
+        w.reread_ok = False
+        w.put("psk", NEW_PSK)
+        self.assertEqual(w.poll(decrypt=["psk"]), 1)
+        self.assertEqual(w.rereads, 1)
+        self.assertTrue(w.state()["pskRereadPending"])
+        w.reread_ok = True
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.rereads, 2)
+        self.assertFalse(w.state()["pskRereadPending"])
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.rereads, 2)
+
+    def test_no_reread_when_pluto_is_not_running(self) -> None:
+        w = self.world
+        w.standard()
+        w.pluto_running(False)
+        w.put("psk", NEW_PSK)
+        self.assertEqual(w.poll(decrypt=["psk"]), 0)
+        self.assertEqual(w.rereads, 0)
+        self.assertIn(NEW_PSK, w.ipsec())
+
+    def test_a_plain_string_parameter_is_refused_without_decryption(self) -> None:
+        w = self.world
+        w.standard()
+        w.put("users/c", users_value(user("dave", "Pw-dave-5Tt5")), type="String")
+        self.assertEqual(w.poll(), 1)  # no GetParameters at all
+        self.assertIn(f"refused: {PATH}/users/c: is a String parameter; it must be a SecureString", w.logs.lines)
+        w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [])
+
+    def test_other_names_are_ignored_and_reported_once(self) -> None:
+        w = self.world
+        w.standard()
+        w.put("notes", "not ours")
+        w.put("users/a/deeper", users_value(user("x", "y")))
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [f"warning: ignoring {PATH}/notes, {PATH}/users/a/deeper: only {PATH}/psk and {PATH}/users/<shard> are read"])
+        w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [])
+
+    def test_a_removed_parameter_drops_its_users(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(601, "carol")
+        w.delete("users/b")
+        self.assertEqual(w.poll(), 0, w.logs.text)
+        self.assertNotIn("carol", w.chap())
+        self.assertEqual([pid for pid, _ in w.killed], [601])
+        self.assertNotIn(f"{PATH}/users/b", w.state()["applied"])
+
+    def test_a_recreated_parameter_with_the_same_version_is_decrypted(self) -> None:
+        w = self.world
+        w.standard()
+        w.delete("users/b")
+        w.put_users("b", user("carol", "Pw-carol-NEW2"))  # version 1 again, a later LastModifiedDate
+        self.assertEqual(w.params[f"{PATH}/users/b"]["version"], 1)
+        self.assertEqual(w.poll(decrypt=["users/b"]), 0, w.logs.text)
+        self.assertIn("Pw-carol-NEW2", w.chap())
+
+    def test_a_parameter_deleted_between_listing_and_decryption(self) -> None:
+        w = self.world
+        w.standard()
+        w.put_users("c", user("dave", "Pw-dave-5Tt5"))
+        w.expect_listing()
+        w.expect_decrypt(["users/c"], gone=(f"{PATH}/users/c",))
+        self.assertEqual(w.sync().once(), 0, w.logs.text)
+        w.stubber.assert_no_pending_responses()
+        self.assertNotIn("dave", w.chap())
+
+    def test_once_with_ssm_unreachable_keeps_everything(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(701, "alice")
+        before = {p: (Path(p).read_bytes(), os.stat(p).st_mtime_ns) for p in (w.paths.chap_secrets, w.paths.ipsec_secrets, w.paths.state)}
+        self.assertEqual(w.sync(client=Unreachable()).once(), 1)
+        self.assertEqual(len(w.logs.lines), 1)
+        self.assertRegex(w.logs.lines[0], r"^error: SSM Parameter Store unreachable \(GetParametersByPath /vpn-gateway/dev: Could not connect to the endpoint URL")
+        for p, (content, mtime) in before.items():
+            self.assertEqual((Path(p).read_bytes(), os.stat(p).st_mtime_ns), (content, mtime), p)
+        self.assertEqual(w.killed, [])
+
+    def test_once_with_a_real_client_and_no_endpoint(self) -> None:
+        w = self.world
+        w.standard()
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        client = boto3.session.Session().client(
+            "ssm", region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id="t", aws_secret_access_key="t",
+            config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}),
+        )
+        self.assertEqual(w.sync(client=client).once(), 1)
+        self.assertIn("SSM Parameter Store unreachable", w.logs.text)
+        self.assertIn("Pw-alice-7Qx9", w.chap())
+
+    def test_a_poll_during_another_run_is_skipped(self) -> None:
+        w = self.world
+        w.standard()
+        with open(w.paths.lock, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            self.assertEqual(w.sync().once(), 0)  # no SSM call at all (the Stubber has no response)
+        self.assertEqual(w.logs.lines, ["another vpn-gateway-sync is running; this poll is skipped"])
+        self.assertEqual(w.poll(), 0)  # and the lock is free again
+
+    def test_access_denied_counts_as_unreachable(self) -> None:
+        w = self.world
+        w.standard()
+        w.stubber.add_client_error("get_parameters_by_path", "AccessDeniedException", "not authorized to perform ssm:GetParametersByPath", 400)
+        self.assertEqual(w.sync().once(), 1)
+        self.assertIn("AccessDeniedException", w.logs.text)
+        self.assertIn("Pw-alice-7Qx9", w.chap())
+
+
+# =============================================================================================
+class BootTest(unittest.TestCase):
+    """`boot`: SSM if it answers within the bound, else the last good configuration, else fail."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def boot(self, client: Any, timeout: float = 300.0) -> int:
+        w = self.world
+        w.config = sync.SyncConfig(REGION, PATH, "l2tpd", w.config.pool, w.config.gateway, timeout)
+        return w.sync(client=client, sleep=self.sleep, monotonic=lambda: self.now).boot()
+
+    def test_boot_applies_what_ssm_holds(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))
+        w.expect_listing()
+        w.expect_decrypt(["psk", "users/a"])
+        self.assertEqual(self.boot(w.client), 0, w.logs.text)
+        self.assertIn("Pw-alice-7Qx9", w.chap())
+        self.assertEqual(self.sleeps, [])
+
+    def test_boot_waits_for_ssm_with_backoff(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))
+        w.expect_listing()
+        w.expect_decrypt(["psk", "users/a"])
+        failing = Unreachable()
+
+        class ThirdTime:
+            def get_parameters_by_path(self, **kw: Any) -> Any:
+                return failing.get_parameters_by_path(**kw) if failing.calls < 3 else w.client.get_parameters_by_path(**kw)
+
+            def get_parameters(self, **kw: Any) -> Any:
+                return w.client.get_parameters(**kw)
+
+        self.assertEqual(self.boot(ThirdTime()), 0, w.logs.text)
+        self.assertEqual(self.sleeps, [1.0, 2.0, 4.0])
+        self.assertIn("Pw-alice-7Qx9", w.chap())
+
+    def test_boot_unreachable_serves_the_last_good_state(self) -> None:
+        w = self.world
+        w.standard()
+        os.unlink(w.paths.chap_secrets)
+        os.unlink(w.paths.ipsec_secrets)
+        self.assertEqual(self.boot(Unreachable(), timeout=60), 0)
+        self.assertIn('"alice"\tl2tpd\t"Pw-alice-7Qx9"\t*', w.chap())
+        self.assertIn(f'PSK "{PSK}"', w.ipsec())
+        self.assertEqual(stat.S_IMODE(os.stat(w.paths.chap_secrets).st_mode), 0o600)
+        self.assertRegex(w.logs.lines[-1], r"^warning: serving the last good users from .*sync-state.json \(3 users, applied 20")
+        assert_no_secret(self, w.logs.text, SECRETS)
+
+    def test_boot_unreachable_without_state_fails_after_the_bound(self) -> None:
+        w = self.world
+        client = Unreachable()
+        self.assertEqual(self.boot(client, timeout=300), 1)
+        self.assertAlmostEqual(sum(self.sleeps), 300.0)
+        self.assertEqual(self.sleeps[:6], [1.0, 2.0, 4.0, 8.0, 16.0, 30.0])
+        self.assertLessEqual(max(self.sleeps), 30.0)
+        self.assertEqual(client.calls, len(self.sleeps) + 1)
+        self.assertIn("SSM Parameter Store unreachable after", w.logs.text)
+        self.assertIn("no good configuration to serve: SSM Parameter Store was unreachable, and there is no last good one on disk", w.logs.lines[-1])
+        self.assertFalse(Path(w.paths.chap_secrets).exists())
+
+    def test_boot_bound_holds_in_real_time(self) -> None:
+        w = self.world
+        w.write_config(bootTimeoutSeconds=1)
+        started = time.monotonic()
+        self.assertEqual(sync.main(["boot"], paths=w.paths, client=Unreachable()), 1)
+        elapsed = time.monotonic() - started
+        self.assertGreaterEqual(elapsed, 0.9)
+        self.assertLess(elapsed, 10)
+
+    def test_boot_with_a_refused_update_serves_the_last_good_one(self) -> None:
+        w = self.world
+        w.standard()
+        os.unlink(w.paths.chap_secrets)
+        w.put("psk", "short")
+        w.expect_listing()
+        w.expect_decrypt(["psk"])
+        self.assertEqual(self.boot(w.client), 0, w.logs.text)
+        self.assertIn(f"refused: {PATH}/psk: is 5 characters; allowed: 12 to 128", w.logs.lines)
+        self.assertIn("Pw-alice-7Qx9", w.chap())
+        self.assertIn(f'PSK "{PSK}"', w.ipsec())
+
+    def test_first_boot_with_a_refused_update_fails(self) -> None:
+        w = self.world
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "bad pass"))
+        w.expect_listing()
+        w.expect_decrypt(["psk", "users/a"])
+        self.assertEqual(self.boot(w.client), 1)
+        self.assertIn("the one in SSM Parameter Store is refused", w.logs.lines[-1])
+        self.assertFalse(Path(w.paths.chap_secrets).exists())
+
+
+# =============================================================================================
+class SessionsTest(unittest.TestCase):
+    """The ip-up/ip-down hook and the sync's reading of its records."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+        self.sessions = Path(self.world.paths.sessions)
+
+    def hook(self, event: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Runs the hook as pppd would via run-parts: $0 in ip-up.d or ip-down.d, pppd's environment only."""
+        script = self.world.dir / "etc/ppp" / f"ip-{event}.d" / "vpn-gateway-session"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        text = HOOK.read_text()
+        self.assertIn("dir=/run/vpn-gateway/sessions\n", text)
+        script.write_text(text.replace("dir=/run/vpn-gateway/sessions\n", f"dir={self.sessions}\n"))
+        script.chmod(0o755)
+        args = ["ppp0", "/dev/pts/3", "0", "192.168.42.1", "192.168.42.10", "203.0.113.7"]
+        return subprocess.run(["/bin/sh", str(script), *args], env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **env}, capture_output=True, text=True, check=True)
+
+    def test_hook_records_on_up_and_removes_on_down(self) -> None:
+        shutil.rmtree(self.sessions.parent)
+        self.hook("up", PPPD_PID="4242", PEERNAME="alice", IFNAME="ppp0")
+        self.assertEqual((self.sessions / "4242").read_text(), "alice\n")
+        self.assertEqual(stat.S_IMODE(self.sessions.stat().st_mode), 0o700)
+        self.assertEqual(os.listdir(self.sessions), ["4242"], "no temporary file left")
+        self.hook("down", PPPD_PID="4242", PEERNAME="alice")
+        self.assertEqual(os.listdir(self.sessions), [])
+
+    def test_hook_ignores_a_pid_that_is_not_digits(self) -> None:
+        for pid in ("", "12a", "../../etc/passwd", "-1", "1 2"):
+            with self.subTest(pid=pid):
+                self.hook("up", PPPD_PID=pid, PEERNAME="alice")
+                self.assertEqual(os.listdir(self.sessions), [])
+        self.hook("up", PEERNAME="alice")  # no PPPD_PID at all
+        self.hook("up", PPPD_PID="77")  # no PEERNAME: nothing authenticated
+        self.assertEqual(os.listdir(self.sessions), [])
+
+    def test_stale_records_are_removed(self) -> None:
+        w = self.world
+        w.session(11, "alice")
+        (self.sessions / "12").write_text("alice\n")  # pppd gone without its ip-down
+        w.process(13, comm="sshd")  # PID now belongs to something else
+        (self.sessions / "13").write_text("alice\n")
+        (self.sessions / ".14.tmp").write_text("alice\n")  # the hook's temporary file: not a record
+        ended = sync.end_sessions({"alice"}, w.paths, w.kill)
+        self.assertEqual(ended, {"alice": 1})
+        self.assertEqual(w.killed, [(11, signal.SIGTERM)])
+        self.assertEqual(sorted(os.listdir(self.sessions)), [".14.tmp", "11"])
+
+    def test_no_sessions_directory_is_no_session(self) -> None:
+        shutil.rmtree(self.sessions)
+        self.assertEqual(sync.end_sessions({"alice"}, self.world.paths, self.world.kill), {})
+
+    def test_hook_records_are_what_the_sync_ends(self) -> None:
+        w = self.world
+        w.standard()
+        for pid, name in ((901, "alice"), (902, "bob"), (903, "alice")):
+            w.process(pid)
+            self.hook("up", PPPD_PID=str(pid), PEERNAME=name)
+        w.put_users("a", user("bob", "Pw-bob-3Kd2"))
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        self.assertEqual(sorted(pid for pid, _ in w.killed), [901, 903])
+        self.hook("down", PPPD_PID="901", PEERNAME="alice")
+        self.assertEqual(sorted(os.listdir(self.sessions)), ["902", "903"])
+
+
+# =============================================================================================
+class SecretsInLogsTest(unittest.TestCase):
+    """No password or PSK in any line, through applies, refusals, boots and failures."""
+
+    def test_no_secret_in_any_log_line(self) -> None:
+        w = World(self)
+        w.pluto_running()
+        w.standard()
+        w.session(1, "alice")
+        bad = ["Bad pass-Q1", "Bad#pass-Q2", "@Bad-pass-Q3", "Bad'pass-Q4", "Bad\\pass-Q5"]
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("bob", "Pw-bob-3Kd2"))
+        w.put_users("b", *[user(f"c{i}", p) for i, p in enumerate(bad)])
+        w.put("psk", "bad psk with spaces")
+        self.assertEqual(w.poll(decrypt=["psk", "users/a", "users/b"]), 1)
+        self.assertEqual(len([line for line in w.logs.lines if line.startswith("refused: ")]), len(bad) + 1)
+        w.put("psk", NEW_PSK)
+        w.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.10"), user("dave", "Pw-dave-5Tt5"))
+        self.assertEqual(w.poll(decrypt=["psk", "users/b"]), 0, w.logs.text)
+        w.sync(client=Unreachable()).once()
+        w.config = sync.SyncConfig(REGION, PATH, "l2tpd", w.config.pool, w.config.gateway, 0.01)
+        w.sync(client=Unreachable(), sleep=lambda s: None).boot()
+        text = w.logs.text
+        self.assertIn("applied: 1 added (dave), 1 password changed (alice), psk changed; 4 users; ended 1 session (alice)", text)
+        assert_no_secret(self, text, SECRETS + bad + ["bad psk with spaces", "pass-Q"])
+
+
+# =============================================================================================
+class ClientTest(unittest.TestCase):
+    """The product's own client: boto3's defaults, the region from sync.json, no endpoint setting."""
+
+    def test_make_client(self) -> None:
+        config = World(self).config
+        with mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}):
+            client = sync.make_client(config)
+        self.assertEqual(client.meta.region_name, REGION)
+        self.assertEqual(client.meta.endpoint_url, f"https://ssm.{REGION}.amazonaws.com")
+        self.assertEqual(client.meta.config.connect_timeout, 5)
+
+    def test_program_has_no_test_hooks(self) -> None:
+        source = PROGRAM.read_text()
+        for text in ("endpoint_url", "os.environ", "{{", "}}"):
+            self.assertFalse(text in source, f"{PROGRAM.name} contains {text!r}")
+        self.assertTrue(source.startswith("#!/usr/bin/python3\n"))
+
+
+if __name__ == "__main__":
+    unittest.main()
