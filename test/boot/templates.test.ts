@@ -21,6 +21,18 @@ function parts(): Array<[string, BootComponent]> {
     return BOOT_ORDER.map((part) => [part, rendered[part]]);
 }
 
+/**
+ * Issue 9's gateway side, landed before its first-boot part: the sync and its session hook are
+ * tested on their own (test/boot/sync.test.ts) and are not in the user-data yet.
+ */
+const NOT_YET_IN_THE_USER_DATA = [
+    "ppp/vpn-gateway-session.mustache",
+    "sync/vpn-gateway-sync-boot.service.mustache",
+    "sync/vpn-gateway-sync.mustache",
+    "sync/vpn-gateway-sync.service.mustache",
+    "sync/vpn-gateway-sync.timer.mustache",
+];
+
 describe("templates", () => {
     const onDisk = filesUnder(TEMPLATE_DIR).sort();
     const uses = parts().flatMap(([part, component]) => component.files.filter((f) => f.template).map((f) => ({ part, file: f.path, template: f.template! })));
@@ -32,7 +44,11 @@ describe("templates", () => {
 
     it("are each used by some part", () => {
         const used = new Set(uses.map((u) => u.template));
-        expect(onDisk.filter((t) => !used.has(t)), "templates no part renders").to.deep.equal([]);
+        const unused = onDisk.filter((t) => !used.has(t) && !NOT_YET_IN_THE_USER_DATA.includes(t));
+        expect(unused, "templates no part renders").to.deep.equal([]);
+        // ...and a template that has found its part leaves the list
+        for (const t of NOT_YET_IN_THE_USER_DATA) expect(used.has(t), `${t} is rendered now: take it off NOT_YET_IN_THE_USER_DATA`).to.equal(false);
+        for (const t of NOT_YET_IN_THE_USER_DATA) expect(onDisk, t).to.include(t);
     });
 
     it("exist for every path a part renders", () => {

@@ -6,7 +6,7 @@ request and response against the SSM API model, and fails on any call not expect
 /proc and /run in a temporary directory, and a kill function that records instead of killing.
 Run with the distribution's Python and python3-boto3:
 
-    /usr/bin/python3 -B -m unittest discover -s test/sync -v
+    /usr/bin/python3 -B -m unittest discover -s test/boot/sync -v
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import botocore.exceptions  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROGRAM = ROOT / "templates" / "sync" / "vpn-gateway-sync.mustache"
 HOOK = ROOT / "templates" / "ppp" / "vpn-gateway-session.mustache"
 

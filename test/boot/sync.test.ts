@@ -1,5 +1,5 @@
 // The gateway's sync (templates/sync/vpn-gateway-sync.mustache, a Python program) and its PPP
-// session hook (templates/ppp/vpn-gateway-session.mustache): their own tests (test/sync, Python
+// session hook (templates/ppp/vpn-gateway-session.mustache): their own tests (test/boot/sync, Python
 // unittest against a stubbed SSM client) run with the distribution's Python and python3-boto3, as
 // on the gateway; and the checks that tie them to the rest of the project: they render to
 // themselves, the hook passes shellcheck, and the files the sync writes have the lines the
@@ -8,15 +8,14 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderTemplate } from "../components/bootFile";
-import { ipsec } from "../components/ipsec";
-import { PPP_SERVER_NAME } from "../components/l2tp";
-import { ppp } from "../components/ppp";
-import { PSK, USERS, bootInput } from "./helpers";
+import { renderTemplate } from "../../components/boot/bootFile";
+import { firstBootParts } from "../../components/boot/cloudConfig";
+import { PPP_SERVER_NAME } from "../../components/boot/l2tp";
+import { PSK, USERS, bootInput } from "../helpers";
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
-const PYTHON_TESTS = path.join(ROOT, "test", "sync", "test_vpn_gateway_sync.py");
+const PYTHON_TESTS = path.join(ROOT, "test", "boot", "sync", "test_vpn_gateway_sync.py");
 // How many Python tests there were when this was written: fewer run means some were lost.
 const PYTHON_TESTS_WRITTEN = 59;
 const INSTALL_HINT = "the sync's tests need /usr/bin/python3 with boto3: `bash scripts/setup.sh test` installs python3-boto3 (Debian: apt-get install python3-boto3)";
@@ -53,7 +52,7 @@ describe("gateway sync (vpn-gateway-sync)", function () {
     this.timeout(180000);
 
     it("passes its Python tests with the distribution's python3 and python3-boto3", () => {
-        const r = spawnSync(PYTHON, ["-B", "-m", "unittest", "discover", "-s", "test/sync", "-v"], {
+        const r = spawnSync(PYTHON, ["-B", "-m", "unittest", "discover", "-s", "test/boot/sync", "-v"], {
             cwd: ROOT,
             encoding: "utf8",
             env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
@@ -75,7 +74,7 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         for (const name of TEMPLATES) {
             const text = read(name);
             expect(text.length, name).to.be.greaterThan(100);
-            expect(renderTemplate(name, { users: [{ name: "x" }], psk: "x", serverName: "x" }), name).to.equal(text);
+            expect(renderTemplate(`${name}.mustache`, { users: [{ name: "x" }], psk: "x", serverName: "x" }), name).to.equal(text);
         }
         expect(read("sync/vpn-gateway-sync").startsWith("#!/usr/bin/python3\n")).to.equal(true);
     });
@@ -108,10 +107,10 @@ describe("gateway sync (vpn-gateway-sync)", function () {
     });
 
     it("writes the chap-secrets and ipsec.secrets lines the first-boot templates write", () => {
-        const input = bootInput();
+        const parts = firstBootParts(bootInput());
         const firstBoot = (files: { path: string; content: string }[], p: string) => files.find((f) => f.path === p)!.content;
-        const chap = firstBoot(ppp(input).files, "/etc/ppp/chap-secrets");
-        const secrets = firstBoot(ipsec(input).files, "/etc/ipsec.secrets");
+        const chap = firstBoot(parts.ppp.files, "/etc/ppp/chap-secrets");
+        const secrets = firstBoot(parts.ipsec.files, "/etc/ipsec.secrets");
         const out = JSON.parse(
             withProgram(
                 [
