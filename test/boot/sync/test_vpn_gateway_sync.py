@@ -565,7 +565,7 @@ class PollTest(unittest.TestCase):
         w.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.11"))
         self.assertEqual(w.poll(decrypt=["users/b"]), 0, w.logs.text)
         self.assertIn('"carol"\tl2tpd\t"Pw-carol-8Zm4"\t192.168.42.11', w.chap())
-        self.assertEqual(w.logs.lines, ["applied: 1 address changed (carol); 3 users"])
+        self.assertEqual(w.logs.lines, ["applied: 1 address changed (carol); 3 users; no sessions to end"])
 
     def test_nothing_changed_nothing_decrypted_nothing_written(self) -> None:
         w = self.world
@@ -601,6 +601,16 @@ class PollTest(unittest.TestCase):
         self.assertEqual(sorted(pid for pid, _ in w.killed), [201, 202])
         self.assertIn('"alice"\tl2tpd\t"Pw-alice-NEW1"\t*', w.chap())
         self.assertEqual(w.logs.lines, ["applied: 1 password changed (alice); 3 users; ended 2 sessions (alice x2)"])
+
+    def test_a_changed_static_address_ends_that_users_sessions(self) -> None:
+        w = self.world
+        w.standard()
+        w.session(251, "carol")
+        w.session(252, "alice")
+        w.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.11"))
+        self.assertEqual(w.poll(decrypt=["users/b"]), 0, w.logs.text)
+        self.assertEqual(w.killed, [(251, signal.SIGTERM)])
+        self.assertEqual(w.logs.lines, ["applied: 1 address changed (carol); 3 users; ended 1 session (carol)"])
 
     def test_a_new_user_ends_nobodys_session(self) -> None:
         w = self.world
