@@ -17,11 +17,12 @@ const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
 const PYTHON_TESTS = path.join(ROOT, "test", "boot", "sync", "test_vpn_gateway_sync.py");
 // How many Python tests there were when this was written: fewer run means some were lost.
-const PYTHON_TESTS_WRITTEN = 60;
+const PYTHON_TESTS_WRITTEN = 63;
 const INSTALL_HINT = "the sync's tests need /usr/bin/python3 with boto3: `bash scripts/setup.sh test` installs python3-boto3 (Debian: apt-get install python3-boto3)";
 // Every new template, by its name for renderTemplate; none may contain a Mustache tag.
 const TEMPLATES = [
     "sync/vpn-gateway-sync",
+    "sync/vpn-gateway-sync-install",
     "sync/vpn-gateway-sync.service",
     "sync/vpn-gateway-sync-boot.service",
     "sync/vpn-gateway-sync.timer",
@@ -77,6 +78,7 @@ describe("gateway sync (vpn-gateway-sync)", function () {
             expect(renderTemplate(`${name}.mustache`, { users: [{ name: "x" }], psk: "x", serverName: "x" }), name).to.equal(text);
         }
         expect(read("sync/vpn-gateway-sync").startsWith("#!/usr/bin/python3\n")).to.equal(true);
+        expect(read("sync/vpn-gateway-sync-install").startsWith("#!/usr/bin/python3\n")).to.equal(true);
     });
 
     it("names its units after the files they become, and orders the boot run before the VPN daemons", () => {

@@ -28,6 +28,7 @@ function parts(): Array<[string, BootComponent]> {
 const NOT_YET_IN_THE_USER_DATA = [
     "ppp/vpn-gateway-session.mustache",
     "sync/vpn-gateway-sync-boot.service.mustache",
+    "sync/vpn-gateway-sync-install.mustache",
     "sync/vpn-gateway-sync.mustache",
     "sync/vpn-gateway-sync.service.mustache",
     "sync/vpn-gateway-sync.timer.mustache",

@@ -11,6 +11,7 @@ Run with the distribution's Python and python3-boto3:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import fcntl
 import importlib.machinery
@@ -354,6 +355,18 @@ class ValidationTest(unittest.TestCase):
             users, problems = sync.parse_users_value(json.dumps({"format": 1, "users": [{"name": "a", "password": "p", "ip": absent}]}), self.config)
             self.assertEqual((problems, users[0][1].ip), ([], None))
 
+    def test_ip_inside_the_static_range(self) -> None:
+        """With sync.json's staticRange, a static address outside it (in xl2tpd's range) is refused."""
+        config = dataclasses.replace(self.config, static_range=(ipaddress.IPv4Address("192.168.42.2"), ipaddress.IPv4Address("192.168.42.127")))
+        for ip in ("192.168.42.2", "192.168.42.127"):
+            self.assertEqual(sync.parse_users_value(users_value(user("alice", "pw-123", ip)), config)[1], [], ip)
+        for ip in ("192.168.42.128", "192.168.42.254"):
+            with self.subTest(ip=ip):
+                problems = sync.parse_users_value(users_value(user("alice", "pw-123", ip)), config)[1]
+                self.assertEqual(problems, [f"users[0].ip: {ip} is outside the static addresses 192.168.42.2 to 192.168.42.127 (xl2tpd hands out the rest of 192.168.42.0/24)"])
+        # the gateway's own address keeps its own message
+        self.assertIn("gateway's own PPP address", sync.parse_users_value(users_value(user("alice", "pw-123", "192.168.42.1")), config)[1][0])
+
     def test_unknown_fields_format_and_shape(self) -> None:
         self.assertEqual(self.problems(raw='{"format": 2, "users": []}'), ["format: must be 1"])
         self.assertEqual(self.problems(raw='{"format": true, "users": []}'), ["format: must be 1"])
@@ -432,6 +445,11 @@ class ConfigFileTest(unittest.TestCase):
             ({"bootTimeoutSeconds": True}, "bootTimeoutSeconds:"),
             ({"bootTimeoutSeconds": 0}, "bootTimeoutSeconds:"),
             ({"surprise": 1}, "surprise: unknown setting"),
+            ({"staticRange": "192.168.42.2-192.168.42.127"}, 'staticRange: expected {"first": ADDRESS, "last": ADDRESS}'),
+            ({"staticRange": {"first": "192.168.42.9", "last": "192.168.42.2"}}, "staticRange: expected"),
+            ({"staticRange": {"first": "192.168.42.2", "last": "192.168.43.5"}}, "staticRange: 192.168.42.2-192.168.43.5 is not inside the host addresses of 192.168.42.0/24"),
+            ({"staticRange": {"first": "192.168.42.1", "last": "192.168.42.127"}}, "staticRange: 192.168.42.1-192.168.42.127 holds the gateway's address 192.168.42.1"),
+            ({"staticRange": {"first": "192.168.42.2", "last": "192.168.42.127", "more": 1}}, "staticRange: expected"),
         ]
         for override, expected in cases:
             with self.subTest(override=override):
@@ -450,6 +468,14 @@ class ConfigFileTest(unittest.TestCase):
         self.assertEqual((config.psk_name, config.users_prefix), (f"{PATH}/psk", f"{PATH}/users/"))
         self.world.write_config()
         self.assertEqual(sync.load_config(self.world.paths.config).boot_timeout, 300.0)
+        self.assertIsNone(sync.load_config(self.world.paths.config).static_range)
+
+    def test_reads_the_static_range(self) -> None:
+        # As the user-data writes it: the lower half of the pool after the gateway's address.
+        self.world.write_config(staticRange={"first": "192.168.42.2", "last": "192.168.42.127"})
+        config = sync.load_config(self.world.paths.config)
+        self.assertEqual(config.static_range, (ipaddress.IPv4Address("192.168.42.2"), ipaddress.IPv4Address("192.168.42.127")))
+        self.assertEqual(config.program_prefix, f"{PATH}/program/")
 
     def test_usage(self) -> None:
         for argv in ([], ["sync"], ["once", "boot"]):
@@ -780,6 +806,22 @@ class PollTest(unittest.TestCase):
         self.assertEqual(w.poll(), 0)
         self.assertEqual(w.logs.lines, [f"warning: ignoring {PATH}/notes, {PATH}/users/a/deeper: only {PATH}/psk and {PATH}/users/<shard> are read"])
         w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [])
+
+    def test_its_own_release_is_neither_read_nor_reported(self) -> None:
+        """PATH/program/N (this program, for vpn-gateway-sync-install) is listed but never decrypted or warned about."""
+        w = self.world
+        w.put("program/1", "H4sIAAAAAAAC")
+        w.put("program/2", "A0tMTEoEAA==")
+        w.put("psk", PSK)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))
+        self.assertEqual(w.poll(decrypt=["psk", "users/a"]), 0)
+        self.assertEqual([line for line in w.logs.lines if not line.startswith("applied:")], [])
+        self.assertEqual(sorted(w.state()["applied"]), [f"{PATH}/psk", f"{PATH}/users/a"])
+        self.assertEqual(w.state()["ignored"], [])
+        w.logs.lines.clear()
+        w.put("program/1", "H4sIAAAAAAAD")
         self.assertEqual(w.poll(), 0)
         self.assertEqual(w.logs.lines, [])
 
