@@ -60,16 +60,3 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export const PRIVATE_RANGES: Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map(
     (text) => (parseCidr(text) as { cidr: Cidr }).cidr,
 );
-
-/** Inclusive address ranges covering [first, last] minus the excluded addresses. */
-export function rangesExcluding(first: number, last: number, excluded: number[]): Array<[number, number]> {
-    const ranges: Array<[number, number]> = [];
-    let start = first;
-    for (const address of [...new Set(excluded)].sort((a, b) => a - b)) {
-        if (address < start || address > last) continue;
-        if (address > start) ranges.push([start, address - 1]);
-        start = address + 1;
-    }
-    if (start <= last) ranges.push([start, last]);
-    return ranges;
-}

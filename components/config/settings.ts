@@ -1,6 +1,6 @@
 // Stack config -> validated, typed settings. Every later stage trusts these values, so each rule
 // here is what keeps a config file on the gateway from meaning something other than intended.
-import { Cidr, PRIVATE_RANGES, contains, formatIpv4, overlaps, parseCidr, parseIpv4, rangesExcluding } from "./ipv4";
+import { Cidr, PRIVATE_RANGES, contains, formatIpv4, overlaps, parseCidr, parseIpv4 } from "./ipv4";
 
 export const PROJECT = "vpn-gateway";
 
@@ -11,16 +11,29 @@ export type OsChoice = (typeof OS_CHOICES)[number];
 export interface VpnUser {
     name: string;
     password: string;
-    /** A static address in the client pool, or undefined for one from the dynamic ranges. */
+    /** A static address in the pool's static range, or undefined for one from xl2tpd's dynamic range. */
     ip?: string;
 }
 
+/** An inclusive range of addresses. */
+export interface AddressRange {
+    first: string;
+    last: string;
+}
+
+/**
+ * The client pool, split in two halves so that xl2tpd's configuration never depends on the users:
+ * static addresses (users[N].ip) come from the lower half, after the gateway's own address;
+ * xl2tpd hands out the upper half. A user change is then a change of the users' parameters alone.
+ */
 export interface ClientPool {
     cidr: Cidr;
     /** The gateway's own PPP address: the pool's first host. */
     gatewayAddress: string;
-    /** Addresses xl2tpd hands out: every host but the gateway's and the static ones. */
-    dynamicRanges: Array<{ first: string; last: string }>;
+    /** Where users[N].ip may be: the lower half of the pool after the gateway's address. */
+    staticRange: AddressRange;
+    /** Addresses xl2tpd hands out: the upper half of the pool, its broadcast address left out. */
+    dynamicRanges: AddressRange[];
 }
 
 export interface Settings {
@@ -287,7 +300,10 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
                     c.add(`${at}.ip: ${ip} is not a host address of the client pool ${pool.text}`);
                     ok = false;
                 } else if (address === pool.network + 1) {
-                    c.add(`${at}.ip: ${ip} is the gateway's own PPP address; use another address of ${pool.text}`);
+                    c.add(`${at}.ip: ${ip} is the gateway's own PPP address; ${staticRangeRule(pool)}`);
+                    ok = false;
+                } else if (address > halves(pool).staticLast) {
+                    c.add(`${at}.ip: ${ip} is in xl2tpd's dynamic range; ${staticRangeRule(pool)}`);
                     ok = false;
                 } else if (ips.has(ip as string)) {
                     c.add(`${at}.ip: ${ip} is also users[${ips.get(ip as string)}]'s address; static addresses must be unique`);
@@ -304,19 +320,32 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
     return users;
 }
 
-function buildPool(pool: Cidr, users: VpnUser[], c: Collector): ClientPool | undefined {
-    const gateway = pool.network + 1;
-    const statics = users.filter((u) => u.ip).map((u) => parseIpv4(u.ip!)!);
-    const ranges = rangesExcluding(gateway + 1, pool.last - 1, statics);
-    const dynamicUsers = users.filter((u) => !u.ip).length;
-    if (dynamicUsers > 0 && ranges.length === 0) {
-        c.add(`${key("clientPool")}: ${pool.text} has no addresses left for users without a static ip; use a larger pool`);
-        return undefined;
-    }
+/**
+ * The pool's two halves: static addresses from the gateway's address + 1 to the end of the lower
+ * half, xl2tpd's from the upper half's first address to the last host (e.g. 192.168.42.0/24:
+ * static .2-.127, dynamic .128-.254; a /29: static .2-.3, dynamic .4-.6).
+ */
+function halves(pool: Cidr): { gateway: number; staticFirst: number; staticLast: number; dynamicFirst: number; dynamicLast: number } {
+    const middle = pool.network + (pool.last - pool.network + 1) / 2;
+    return { gateway: pool.network + 1, staticFirst: pool.network + 2, staticLast: middle - 1, dynamicFirst: middle, dynamicLast: pool.last - 1 };
+}
+
+/** What a static address may be, for messages: the setting, the range, and why. */
+function staticRangeRule(pool: Cidr): string {
+    const h = halves(pool);
+    return (
+        `allowed: ${formatIpv4(h.staticFirst)} to ${formatIpv4(h.staticLast)} (the lower half of ${key("clientPool")} ${pool.text} ` +
+        `after the gateway's ${formatIpv4(h.gateway)}; xl2tpd hands out ${formatIpv4(h.dynamicFirst)} to ${formatIpv4(h.dynamicLast)})`
+    );
+}
+
+function buildPool(pool: Cidr): ClientPool {
+    const h = halves(pool);
     return {
         cidr: pool,
-        gatewayAddress: formatIpv4(gateway),
-        dynamicRanges: ranges.map(([first, last]) => ({ first: formatIpv4(first), last: formatIpv4(last) })),
+        gatewayAddress: formatIpv4(h.gateway),
+        staticRange: { first: formatIpv4(h.staticFirst), last: formatIpv4(h.staticLast) },
+        dynamicRanges: [{ first: formatIpv4(h.dynamicFirst), last: formatIpv4(h.dynamicLast) }],
     };
 }
 
@@ -371,7 +400,7 @@ export function parseSettings(raw: RawConfig): Settings {
     const psk = validatePsk(raw, c);
     const poolCidr = validatePool(raw, c);
     const users = validateUsers(raw, poolCidr, c);
-    const clientPool = poolCidr && c.problems.length === 0 ? buildPool(poolCidr, users, c) : undefined;
+    const clientPool = poolCidr ? buildPool(poolCidr) : undefined;
     const dnsServers = validateDns(raw, c);
 
     const os = (raw.os ?? DEFAULTS.os) as OsChoice;

@@ -63,7 +63,7 @@ describe("first-boot parts as component resources (mock runtime)", () => {
         const pool = settings({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] }).clientPool;
         const { part, secret } = await partOf(new parts.L2tp("l", { clientPool: pool }));
         expect(part).to.deep.equal(l2tp({ clientPool: pool }));
-        expect(content(part, "/etc/xl2tpd/xl2tpd.conf")).to.contain("ip range = 10.99.0.2-10.99.0.14");
+        expect(content(part, "/etc/xl2tpd/xl2tpd.conf")).to.contain("ip range = 10.99.0.8-10.99.0.14");
         expect(secret).to.equal(false);
     });
 

@@ -120,14 +120,16 @@ describe("first-boot components", () => {
                 expect(conf, line).to.include(line);
             }
         });
-        it("hands out the pool but the gateway's and the static addresses", () => {
+        it("hands out the pool's upper half, whoever the users are (static addresses are the lower half's)", () => {
             expect(conf).to.include("local ip = 192.168.42.1");
-            expect(conf.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 192.168.42.2-192.168.42.4", "ip range = 192.168.42.6-192.168.42.254"]);
+            expect(conf.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 192.168.42.128-192.168.42.254"]);
+            const others = l2tp(settings({ users: [{ name: "z", password: "p", ip: "192.168.42.100" }], psk: "another-psk-0123" }));
+            expect(others).to.deep.equal(component);
         });
         it("follows a custom pool", () => {
             const custom = lines(file(l2tp(settings({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content, ";");
             expect(custom).to.include("local ip = 10.99.0.1");
-            expect(custom).to.include("ip range = 10.99.0.2-10.99.0.14");
+            expect(custom.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 10.99.0.8-10.99.0.14"]);
         });
     });
 

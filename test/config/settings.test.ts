@@ -25,7 +25,8 @@ describe("settings", () => {
         expect(s.psk).to.equal(undefined);
         expect(s.clientPool.cidr.text).to.equal(DEFAULTS.clientPool);
         expect(s.clientPool.gatewayAddress).to.equal("192.168.42.1");
-        expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "192.168.42.2", last: "192.168.42.254" }]);
+        expect(s.clientPool.staticRange).to.deep.equal({ first: "192.168.42.2", last: "192.168.42.127" });
+        expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "192.168.42.128", last: "192.168.42.254" }]);
         expect(s.dnsServers).to.deep.equal(["8.8.8.8", "8.8.4.4"]);
         expect(s.instanceType).to.equal("t3.micro");
         expect(s.os).to.equal("ubuntu-24.04");
@@ -34,13 +35,23 @@ describe("settings", () => {
         expect(s.tags).to.deep.equal({});
     });
 
-    it("keeps static addresses out of the dynamic ranges", () => {
+    it("splits the pool: static addresses in the lower half, xl2tpd's range the upper half, whoever the users are", () => {
         const s = settings();
         expect(s.users[1].ip).to.equal("192.168.42.5");
-        expect(s.clientPool.dynamicRanges).to.deep.equal([
-            { first: "192.168.42.2", last: "192.168.42.4" },
-            { first: "192.168.42.6", last: "192.168.42.254" },
-        ]);
+        expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "192.168.42.128", last: "192.168.42.254" }]);
+        // the users do not move xl2tpd's range: it is the pool's alone
+        const other = settings({ users: [{ name: "z", password: "p", ip: "192.168.42.127" }, { name: "y", password: "q" }] });
+        expect(other.clientPool).to.deep.equal(s.clientPool);
+        const pools: Array<[string, string, string, string, string]> = [
+            ["10.99.0.0/29", "10.99.0.2", "10.99.0.3", "10.99.0.4", "10.99.0.6"],
+            ["10.8.0.0/24", "10.8.0.2", "10.8.0.127", "10.8.0.128", "10.8.0.254"],
+            ["10.20.0.0/16", "10.20.0.2", "10.20.127.255", "10.20.128.0", "10.20.255.254"],
+        ];
+        for (const [pool, sFirst, sLast, dFirst, dLast] of pools) {
+            const p = settings({ clientPool: pool, users: [{ name: "a", password: "p" }] }).clientPool;
+            expect(p.staticRange, pool).to.deep.equal({ first: sFirst, last: sLast });
+            expect(p.dynamicRanges, pool).to.deep.equal([{ first: dFirst, last: dLast }]);
+        }
     });
 
     describe("PSK", () => {
@@ -112,7 +123,18 @@ describe("settings", () => {
         it("rejects a static ip outside the pool", () =>
             rejects({ users: [{ name: "a", password: "p", ip: "10.0.0.5" }] }, "vpn-gateway:users[0].ip", /not a host address of the client pool 192.168.42.0\/24/));
         it("rejects a static ip on the gateway's own address", () =>
-            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.1" }] }, "vpn-gateway:users[0].ip", /gateway's own PPP address/));
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.1" }] }, "vpn-gateway:users[0].ip", /gateway's own PPP address; allowed: 192\.168\.42\.2 to 192\.168\.42\.127/));
+        it("rejects a static ip in xl2tpd's dynamic range (the pool's upper half), naming the allowed range", () => {
+            const found = rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.128" }] }, "vpn-gateway:users[0].ip", /in xl2tpd's dynamic range/);
+            expect(found).to.deep.equal([
+                "vpn-gateway:users[0].ip: 192.168.42.128 is in xl2tpd's dynamic range; allowed: 192.168.42.2 to 192.168.42.127 " +
+                    "(the lower half of vpn-gateway:clientPool 192.168.42.0/24 after the gateway's 192.168.42.1; xl2tpd hands out 192.168.42.128 to 192.168.42.254)",
+            ]);
+            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.254" }] }, "vpn-gateway:users[0].ip", /dynamic range/);
+            rejects({ clientPool: "10.1.0.0/29", users: [{ name: "a", password: "p", ip: "10.1.0.4" }] }, "vpn-gateway:users[0].ip", /allowed: 10\.1\.0\.2 to 10\.1\.0\.3 /);
+            expect(settings({ users: [{ name: "a", password: "p", ip: "192.168.42.127" }] }).users[0].ip).to.equal("192.168.42.127");
+            expect(settings({ users: [{ name: "a", password: "p", ip: "192.168.42.2" }] }).users[0].ip).to.equal("192.168.42.2");
+        });
         it("rejects the pool's network and broadcast addresses", () => {
             rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.0" }] }, "vpn-gateway:users[0].ip", /not a host address/);
             rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.255" }] }, "vpn-gateway:users[0].ip", /not a host address/);
@@ -140,9 +162,10 @@ describe("settings", () => {
             rejects({ clientPool: "10.0.0.0/8", users: [{ name: "a", password: "p" }] }, "vpn-gateway:clientPool", /allowed: \/16 to \/29/);
             rejects({ clientPool: "10.0.0.0/30", users: [{ name: "a", password: "p" }] }, "vpn-gateway:clientPool", /allowed: \/16 to \/29/);
         });
-        it("rejects a pool whose addresses are all static when someone needs a dynamic one", () => {
-            const users = [2, 3, 4, 5, 6].map((n) => ({ name: `u${n}`, password: "p", ip: `10.1.0.${n}` }));
-            rejects({ clientPool: "10.1.0.0/29", users: [...users, { name: "dyn", password: "p" }] }, "vpn-gateway:clientPool", /no addresses left/);
+        it("keeps a dynamic range in the smallest pool, whatever the static users", () => {
+            const users = [2, 3].map((n) => ({ name: `u${n}`, password: "p", ip: `10.1.0.${n}` }));
+            const s = settings({ clientPool: "10.1.0.0/29", users: [...users, { name: "dyn", password: "p" }] });
+            expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "10.1.0.4", last: "10.1.0.6" }]);
         });
         it("rejects a pool overlapping the VPC", () => {
             const s = settings({ clientPool: "172.31.200.0/24", users: [{ name: "a", password: "p" }] });
