@@ -1,26 +1,60 @@
-// npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]
-// Prints the cloud-config the gateway would receive, or writes the exact user-data bytes for EC2.
-// --os renders for that os instead of the stack's vpn-gateway:os (the VM suite boots one stack on
-// both Debian releases).
+// npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION]
+//                   [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]
+// Prints the cloud-config the gateway would receive, or writes the exact user-data bytes for EC2
+// (--out), or those and the stack's SSM parameters (--out-dir: DIR/user-data and
+// DIR/ssm-parameters.json, [{"name", "type", "value"}] with the values in plain, what pulumi up
+// creates), so that any test bed can serve them.
+// --stack names the parameter path (/vpn-gateway/<stack>; default: from a Pulumi.<stack>.yaml file
+// name), --region the region in sync.json (default: the file's aws:region). --os renders for that
+// os instead of the stack's vpn-gateway:os (the VM suite boots one stack on both Debian releases).
 import * as fs from "fs";
-import { cloudConfig, userDataBytes } from "../components/boot/cloudConfig";
+import * as path from "path";
+import { cloudConfig, gatewayParameters, userDataBytes } from "../components/boot/cloudConfig";
+import { parameterPath } from "../components/boot/parameters";
+import { REGION_PATTERN } from "../components/boot/sync";
 import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/config/settings";
-import { rawConfigFromStackFile } from "../components/config/stackFile";
+import { awsRegionFromStackFile, rawConfigFromStackFile } from "../components/config/stackFile";
 import { parseIpv4 } from "../components/config/ipv4";
 
-const USAGE = "usage: npm run render -- --config FILE [--out FILE] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]";
+const USAGE =
+    "usage: npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]";
+const FLAGS = ["--config", "--out", "--out-dir", "--stack", "--region", "--public-ip", "--vpc-cidr", "--os"];
 
 function parseArgs(argv: string[]): Record<string, string> {
     const options: Record<string, string> = {};
     for (let i = 0; i < argv.length; i += 2) {
         const [flag, value] = [argv[i], argv[i + 1]];
-        if (!["--config", "--out", "--public-ip", "--vpc-cidr", "--os"].includes(flag) || value === undefined) {
+        if (!FLAGS.includes(flag) || value === undefined) {
             throw new Error(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
         }
         options[flag.slice(2)] = value;
     }
     if (!options.config) throw new Error(`--config is required\n${USAGE}`);
+    if (options.out !== undefined && options["out-dir"] !== undefined) throw new Error(`--out and --out-dir: give one\n${USAGE}`);
     return options;
+}
+
+/** The stack's name: --stack, or the NAME of a Pulumi.NAME.yaml config file. */
+function stackName(options: Record<string, string>): string {
+    if (options.stack !== undefined) return options.stack;
+    const match = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(options.config));
+    if (match) return match[1];
+    throw new ConfigError([
+        `--stack: required, as ${JSON.stringify(path.basename(options.config))} is not named Pulumi.<stack>.yaml; ` +
+            `the stack's name is its parameters' path (/vpn-gateway/<stack>)`,
+    ]);
+}
+
+/** The region: --region, or the file's aws:region. */
+function region(options: Record<string, string>, text: string): string {
+    const fromFile = awsRegionFromStackFile(text);
+    const value = options.region ?? fromFile;
+    const setting = options.region !== undefined ? "--region" : "aws:region";
+    if (value === undefined) {
+        throw new ConfigError([`--region: required, as ${options.config} sets no aws:region; the gateway reads its parameters in that region`]);
+    }
+    if (!REGION_PATTERN.test(value)) throw new ConfigError([`${setting}: ${JSON.stringify(value)} is not an AWS region like eu-west-1`]);
+    return value;
 }
 
 function main(): number {
@@ -37,18 +71,27 @@ function main(): number {
         // validated like the stack's own value: an unknown os is refused with the allowed ones
         if (options.os !== undefined) raw.os = options.os;
         const settings = parseSettings(raw);
-        if (settings.psk === undefined) {
-            throw new ConfigError(["vpn-gateway:psk: required here (pulumi up generates one; a local render needs it written)"]);
-        }
+        const parameters = { parameterPath: parameterPath(stackName(options)), region: region(options, text) };
         const publicIp = options["public-ip"];
         if (publicIp !== undefined && parseIpv4(publicIp) === undefined) {
             throw new ConfigError([`--public-ip: ${JSON.stringify(publicIp)} is not an IPv4 address`]);
         }
         if (options["vpc-cidr"]) checkPoolAgainstVpc(settings.clientPool, [options["vpc-cidr"]]);
-        const document = cloudConfig({ settings, psk: settings.psk, ...(publicIp ? { publicIp } : {}) });
-        if (options.out) {
+        const document = cloudConfig({ settings, ...parameters, ...(publicIp ? { publicIp } : {}) });
+        const outDir = options["out-dir"];
+        if (outDir !== undefined) {
+            if (settings.psk === undefined) {
+                throw new ConfigError(["vpn-gateway:psk: required for ssm-parameters.json (pulumi up generates one; a local render needs it written)"]);
+            }
+            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users });
             const bytes = userDataBytes(document);
-            fs.writeFileSync(options.out, bytes, { mode: 0o600 });
+            fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
+            writePrivate(path.join(outDir, "user-data"), bytes);
+            writePrivate(path.join(outDir, "ssm-parameters.json"), `${JSON.stringify(ssm, null, 1)}\n`);
+            console.error(`wrote ${bytes.length} bytes of user-data and ${ssm.length} SSM parameters under ${parameters.parameterPath} to ${outDir}`);
+        } else if (options.out) {
+            const bytes = userDataBytes(document);
+            writePrivate(options.out, bytes);
             console.error(`wrote ${bytes.length} bytes of user-data to ${options.out}`);
         } else {
             userDataBytes(document); // the same size check as pulumi up
@@ -59,6 +102,12 @@ function main(): number {
         console.error(`error: ${(error as Error).message}`);
         return 1;
     }
+}
+
+/** Written mode 0600, an existing regular file's mode too (ssm-parameters.json holds secrets). */
+function writePrivate(file: string, content: string | Buffer): void {
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    if (fs.statSync(file).isFile()) fs.chmodSync(file, 0o600);
 }
 
 process.exitCode = main();

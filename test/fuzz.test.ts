@@ -1,10 +1,14 @@
 // Property-based: every config value, random or adversarial, is either refused with a message
-// naming its key, or lands in the files so that parsing them back yields exactly what was meant.
+// naming its key, or lands where it belongs so that reading it back yields exactly what was meant:
+// the users and the PSK in the stack's SSM parameters (and, through the gateway's own sync, in
+// chap-secrets and ipsec.secrets as pppd and pluto read them), never in the user-data.
 import { expect } from "chai";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { cloudConfig } from "../components/boot/cloudConfig";
-import { ConfigError, RawConfig, parseSettings } from "../components/config/settings";
+import { cloudConfig, gatewayParameters } from "../components/boot/cloudConfig";
+import { SsmParameter } from "../components/boot/parameters";
+import { ConfigError, RawConfig, Settings, parseSettings } from "../components/config/settings";
+import { pppdWords, syncReads } from "./helpers";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
@@ -18,41 +22,28 @@ const adversarialString = fc.oneof(
     fc.constantFrom("", "null", "~", "true", "0x1F", "1e3", "yes", "-", "*", "@x", "#"),
 );
 
-/** chap-secrets as pppd reads it: words separated by blanks, quotes group, '#' comments, backslash escapes. */
-function pppdWords(line: string): string[] {
-    const words: string[] = [];
-    let i = 0;
-    while (i < line.length) {
-        while (i < line.length && /\s/.test(line[i])) i++;
-        if (i >= line.length || line[i] === "#") break;
-        let word = "";
-        let quote: string | undefined;
-        while (i < line.length && (quote || !/\s/.test(line[i]))) {
-            const ch = line[i++];
-            if (ch === "\\" && i < line.length) word += line[i++];
-            else if (quote && ch === quote) quote = undefined;
-            else if (!quote && (ch === '"' || ch === "'")) quote = ch;
-            else if (!quote && ch === "#") {
-                i = line.length;
-                break;
-            } else word += ch;
-        }
-        words.push(word);
-    }
-    return words;
+const SYNC_JSON = "/etc/vpn-gateway/sync.json";
+
+interface Rendered {
+    settings: Settings;
+    /** The user-data's files by path. */
+    files: Map<string, string>;
+    document: string;
+    parameters: SsmParameter[];
 }
 
-function filesOf(raw: RawConfig): Map<string, string> {
+function render(raw: RawConfig): Rendered {
     const settings = parseSettings(raw);
-    const document = cloudConfig({ settings, psk: settings.psk ?? "generated-psk-0123456789", publicIp: "203.0.113.10" });
+    const document = cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/fuzz", publicIp: "203.0.113.10" });
     const parsed = parse(document) as { write_files: Array<{ path: string; content: string }> };
-    return new Map(parsed.write_files.map((f) => [f.path, f.content]));
+    const parameters = gatewayParameters({ parameterPath: "/vpn-gateway/fuzz", psk: settings.psk ?? "generated-psk-0123456789", users: settings.users });
+    return { settings, files: new Map(parsed.write_files.map((f) => [f.path, f.content])), document, parameters };
 }
 
 /** Either accepted, or refused with a ConfigError whose every problem names a vpn-gateway key. */
-function acceptedOrExplained(raw: RawConfig): Map<string, string> | undefined {
+function acceptedOrExplained(raw: RawConfig): Rendered | undefined {
     try {
-        return filesOf(raw);
+        return render(raw);
     } catch (error) {
         expect(error, String(error)).to.be.instanceOf(ConfigError);
         for (const p of (error as ConfigError).problems) expect(p).to.match(/^vpn-gateway:[A-Za-z]+/);
@@ -60,42 +51,76 @@ function acceptedOrExplained(raw: RawConfig): Map<string, string> | undefined {
     }
 }
 
+const byName = <T extends { name: string }>(users: T[]) => [...users].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/** The users the users parameters hold, in the order of their names. */
+function usersIn(parameters: SsmParameter[]): Array<{ name: string; password: string; ip?: string }> {
+    return byName(parameters
+        .filter((p) => p.name.startsWith("/vpn-gateway/fuzz/users/"))
+        .flatMap((p) => {
+            const value = JSON.parse(p.value);
+            expect(value.format).to.equal(1);
+            expect(p.value.length).to.be.at.most(4096);
+            return value.users as Array<{ name: string; password: string; ip?: string }>;
+        }));
+}
+
+/** The user-data of a stack with the fuzzed stacks' other settings: theirs must be the same bytes. */
+const REFERENCE = render({ psk: "reference-psk-0123456789", users: JSON.stringify([{ name: "reference", password: "reference-pw" }]) }).document;
+/** A secret that could not be in the user-data by accident of its own text. */
+const findable = (secret: string) => secret.length >= 6 && !REFERENCE.includes(secret);
+
+/** Every accepted case, checked through the gateway's own sync in one Python run at the end. */
+function checkThroughTheSync(accepted: Rendered[]): void {
+    const readings = syncReads(accepted.map((r) => ({ syncJson: r.files.get(SYNC_JSON)!, parameters: r.parameters })));
+    readings.forEach((reading, i) => {
+        const { settings } = accepted[i];
+        expect(reading.problems, JSON.stringify(settings.users)).to.deep.equal([]);
+        const records = reading.chapSecrets!.split("\n").map(pppdWords).filter((w) => w.length > 0);
+        expect(records).to.deep.equal(byName(settings.users).map((u) => [u.name, "l2tpd", u.password, u.ip ?? "*"]));
+        const lines = reading.ipsecSecrets!.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+        expect(lines).to.have.length(1);
+        const match = /^%any %any : PSK "([^"\\\n]*)"$/.exec(lines[0]);
+        expect(match, lines[0]).not.to.equal(null);
+        expect(match![1]).to.equal(settings.psk ?? "generated-psk-0123456789");
+    });
+}
+
 describe("fuzzed config", function () {
     this.timeout(120000);
 
-    it("users: one chap-secrets record per user, exactly as configured, or a clear refusal", () => {
+    it("users: exactly as configured in the parameters and in the sync's chap-secrets, never in the user-data, or a clear refusal", () => {
         const user = fc.record({ name: adversarialString, password: adversarialString }, { requiredKeys: ["name", "password"] });
+        const accepted: Rendered[] = [];
         fc.assert(
             fc.property(fc.array(user, { minLength: 1, maxLength: 4 }), (users) => {
-                const files = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify(users) });
-                if (!files) return;
-                const records = files
-                    .get("/etc/ppp/chap-secrets")!
-                    .split("\n")
-                    .map(pppdWords)
-                    .filter((w) => w.length > 0);
-                expect(records).to.deep.equal(users.map((u) => [u.name, "l2tpd", u.password, "*"]));
+                const rendered = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify(users) });
+                if (!rendered) return;
+                expect(usersIn(rendered.parameters)).to.deep.equal(byName(users));
+                expect(rendered.document).to.equal(REFERENCE);
+                for (const u of users) if (findable(u.password)) expect(rendered.document).not.to.contain(u.password);
+                accepted.push(rendered);
             }),
             { numRuns: RUNS },
         );
+        checkThroughTheSync(accepted);
     });
 
-    it("psk: one PSK in ipsec.secrets, exactly as configured, or a clear refusal", () => {
+    it("psk: exactly as configured in its parameter and the sync's ipsec.secrets, never in the user-data, or a clear refusal", () => {
+        const accepted: Rendered[] = [];
         fc.assert(
             fc.property(adversarialString, (psk) => {
-                const files = acceptedOrExplained({ psk, users: JSON.stringify([{ name: "a", password: "p" }]) });
-                if (!files) return;
-                const lines = files
-                    .get("/etc/ipsec.secrets")!
-                    .split("\n")
-                    .filter((l) => l.trim() !== "" && !l.startsWith("#"));
-                expect(lines).to.have.length(1);
-                const match = /^%any %any : PSK "([^"\\\n]*)"$/.exec(lines[0]);
-                expect(match, lines[0]).not.to.equal(null);
-                expect(match![1]).to.equal(psk === "" ? "generated-psk-0123456789" : psk);
+                const rendered = acceptedOrExplained({ psk, users: JSON.stringify([{ name: "a", password: "p" }]) });
+                if (!rendered) return;
+                const parameter = rendered.parameters.find((p) => p.name === "/vpn-gateway/fuzz/psk")!;
+                expect(parameter.value).to.equal(psk === "" ? "generated-psk-0123456789" : psk);
+                expect(rendered.document).to.equal(REFERENCE);
+                if (findable(psk)) expect(rendered.document).not.to.contain(psk);
+                accepted.push(rendered);
             }),
             { numRuns: RUNS },
         );
+        checkThroughTheSync(accepted);
     });
 
     it("every other key: a value of any shape is accepted or refused with a message, never a stack trace", () => {
@@ -104,36 +129,40 @@ describe("fuzzed config", function () {
         fc.assert(
             fc.property(fc.constantFrom(...keys), anyValue, (key, value) => {
                 const raw: RawConfig = { psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p" }]), [key]: value };
-                const files = acceptedOrExplained(raw);
-                if (!files) return;
-                // Whatever was accepted renders files with no injected lines: one PSK, and one user
-                // unless the users themselves were the fuzzed value.
-                const chapLines = files.get("/etc/ppp/chap-secrets")!.split("\n").filter((l) => l.startsWith('"'));
-                if (key !== "users") expect(chapLines).to.have.length(1);
-                expect(files.get("/etc/ipsec.secrets")!.split("\n").filter((l) => l.includes("PSK"))).to.have.length(1);
+                const rendered = acceptedOrExplained(raw);
+                if (!rendered) return;
+                // Whatever was accepted gives one PSK parameter, and one user unless the users
+                // themselves were the fuzzed value; every parameter within SSM's standard tier.
+                expect(rendered.parameters.filter((p) => p.name === "/vpn-gateway/fuzz/psk")).to.have.length(1);
+                if (key !== "users") expect(usersIn(rendered.parameters)).to.deep.equal([{ name: "a", password: "p" }]);
+                for (const p of rendered.parameters) expect(p.value.length).to.be.within(1, 4096);
                 // No HTML escaping anywhere (mustache's default), unless the value itself held an entity.
-                if (!value.includes("&")) for (const content of files.values()) expect(content).not.to.match(/&#x|&quot;|&amp;/);
+                if (!value.includes("&")) for (const content of rendered.files.values()) expect(content).not.to.match(/&#x|&quot;|&amp;/);
             }),
             { numRuns: RUNS * 2 },
         );
     });
 
-    it("static addresses: a pinned user gets exactly one address inside the pool, never the gateway's", () => {
+    it("static addresses: a pinned user gets exactly one address of the pool's static half, never the gateway's", () => {
+        const accepted: Rendered[] = [];
         fc.assert(
-            fc.property(fc.oneof(fc.ipV4(), adversarialString), (ip) => {
-                const files = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p", ip }]) });
-                if (!files) return;
-                const record = files.get("/etc/ppp/chap-secrets")!.split("\n").map(pppdWords).find((w) => w[0] === "a")!;
-                const octets = record[3].split(".").map(Number);
-                expect(ip === "" ? "*" : record[3]).to.equal(ip === "" ? "*" : ip);
+            fc.property(fc.oneof(fc.ipV4(), fc.integer({ min: 0, max: 255 }).map((n) => `192.168.42.${n}`), adversarialString), (ip) => {
+                const rendered = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p", ip }]) });
+                if (!rendered) return;
+                const [record] = usersIn(rendered.parameters);
+                expect(record.ip ?? "").to.equal(ip);
                 if (ip !== "") {
+                    const octets = ip.split(".").map(Number);
                     expect(octets.slice(0, 3)).to.deep.equal([192, 168, 42]);
                     // the lower half after the gateway's .1: xl2tpd hands out .128-.254
                     expect(octets[3]).to.be.within(2, 127);
-                    expect(files.get("/etc/xl2tpd/xl2tpd.conf")).not.to.match(new RegExp(`ip range = [^\\n]*\\b${ip.replace(/\./g, "\\.")}-`));
+                    expect(rendered.files.get("/etc/xl2tpd/xl2tpd.conf")).to.contain("ip range = 192.168.42.128-192.168.42.254");
                 }
+                accepted.push(rendered);
             }),
             { numRuns: RUNS },
         );
+        // ...and the gateway's sync serves it on exactly that address
+        checkThroughTheSync(accepted);
     });
 });

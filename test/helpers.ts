@@ -3,6 +3,10 @@ import { RawConfig, Settings, parseSettings } from "../components/config/setting
 import { BootInput } from "../components/boot/bootFile";
 import { IpsecInput } from "../components/boot/ipsec";
 
+/** The region and parameter path the tests render for: the mock runtime's stack is "test". */
+export const REGION = "eu-west-1";
+export const PARAMETER_PATH = "/vpn-gateway/test";
+
 export const PSK = "test-psk-0123456789abcdef";
 
 export const USERS = [
@@ -28,11 +32,83 @@ export function settings(overrides: Record<string, unknown> = {}): Settings {
 export function bootInput(overrides: Record<string, unknown> = {}, publicIp: string | null = "203.0.113.10"): BootInput {
     // null: the program does not know the public address (render without --public-ip).
     const s = settings(overrides);
-    return { settings: s, psk: s.psk!, ...(publicIp !== null ? { publicIp } : {}) };
+    return { settings: s, region: REGION, parameterPath: PARAMETER_PATH, ...(publicIp !== null ? { publicIp } : {}) };
 }
 
-/** The IPsec part's input: its settings from a raw config, the PSK, and the public IP unless null. */
+/** The IPsec part's input: its settings from a raw config, and the public IP unless null. */
 export function ipsecInput(overrides: Record<string, unknown> = {}, publicIp: string | null = "203.0.113.10"): IpsecInput {
     const s = settings(overrides);
-    return { clientPool: s.clientPool, os: s.os, psk: s.psk!, ...(publicIp !== null ? { publicIp } : {}) };
+    return { clientPool: s.clientPool, os: s.os, ...(publicIp !== null ? { publicIp } : {}) };
+}
+
+/** chap-secrets as pppd reads it: words separated by blanks, quotes group, '#' comments, backslash escapes. */
+export function pppdWords(line: string): string[] {
+    const words: string[] = [];
+    let i = 0;
+    while (i < line.length) {
+        while (i < line.length && /\s/.test(line[i])) i++;
+        if (i >= line.length || line[i] === "#") break;
+        let word = "";
+        let quote: string | undefined;
+        while (i < line.length && (quote || !/\s/.test(line[i]))) {
+            const ch = line[i++];
+            if (ch === "\\" && i < line.length) word += line[i++];
+            else if (quote && ch === quote) quote = undefined;
+            else if (!quote && (ch === '"' || ch === "'")) quote = ch;
+            else if (!quote && ch === "#") {
+                i = line.length;
+                break;
+            } else word += ch;
+        }
+        words.push(word);
+    }
+    return words;
+}
+
+/** What vpn-gateway-sync makes of a gateway's sync.json and its stack's parameters. */
+export interface SyncReading {
+    /** check_configuration's problems: none when it accepts them. */
+    problems: string[];
+    psk?: string;
+    /** The users it serves, by name: [name, password, ip or null]. */
+    users?: Record<string, [string, string, string | null]>;
+    /** The files it writes. */
+    chapSecrets?: string;
+    ipsecSecrets?: string;
+}
+
+/**
+ * Runs the gateway's own sync program (templates/sync/vpn-gateway-sync.mustache, with the
+ * distribution's Python) over each case at once: it loads sync.json as written by the user-data,
+ * checks the parameters' values as it does after decrypting them, and renders chap-secrets and
+ * ipsec.secrets from them.
+ */
+export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ name: string; value: string }> }>): SyncReading[] {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { spawnSync } = require("child_process") as typeof import("child_process");
+    const root = require("path").join(__dirname, "..");
+    const code = [
+        "import importlib.machinery, importlib.util, json, os, sys, tempfile",
+        "loader = importlib.machinery.SourceFileLoader('vpn_gateway_sync', 'templates/sync/vpn-gateway-sync.mustache')",
+        "sync = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))",
+        "sys.modules[loader.name] = sync",
+        "loader.exec_module(sync)",
+        "out = []",
+        "directory = tempfile.mkdtemp()",
+        "for case in json.load(sys.stdin):",
+        "    file = os.path.join(directory, 'sync.json')",
+        "    with open(file, 'w') as f: f.write(case['syncJson'])",
+        "    config = sync.load_config(file)",
+        "    configuration, problems = sync.check_configuration({p['name']: p['value'] for p in case['parameters']}, config)",
+        "    if configuration is None:",
+        "        out.append({'problems': problems}); continue",
+        "    out.append({'problems': problems, 'psk': configuration.psk,",
+        "                'users': {n: [u.name, u.password, u.ip] for n, u in configuration.users.items()},",
+        "                'chapSecrets': sync.render_chap_secrets(configuration, config), 'ipsecSecrets': sync.render_ipsec_secrets(configuration, config)})",
+        "json.dump(out, sys.stdout)",
+    ].join("\n");
+    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code], { cwd: root, input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (r.error) throw new Error(`the sync's check needs /usr/bin/python3 with boto3 (bash scripts/setup.sh test): ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`the sync program failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
 }

@@ -12,6 +12,8 @@ export interface Created {
     aliases: Array<{ urn: string; spec?: { name: string; type: string; parenturn: string; noparent?: boolean } }>;
     /** The URN the mock monitor gives the resource. */
     urn: string;
+    /** The URNs of its explicit dependencies (dependsOn), as the engine would receive them. */
+    dependencies: string[];
     /** What a component registered as its outputs (the state keeps them), secrets as marked values. */
     outputs?: any;
 }
@@ -25,6 +27,9 @@ export const knobs = {
     defaultVpcExists: true,
     /** The image getAmi finds; a test sets its own so that an instance on any other id shows. */
     amiId: "ami-0123456789abcdef0",
+    region: "eu-west-1",
+    accountId: "123456789012",
+    partition: "aws",
     probeStdout: '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}' as string | undefined,
 };
 
@@ -32,12 +37,22 @@ pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             const request = registering.get(`${args.type}::${args.name}`);
-            created.push({ type: args.type, name: args.name, inputs: args.inputs, parent: request?.parent ?? "", aliases: request?.aliases ?? [], urn: "" });
+            created.push({
+                type: args.type,
+                name: args.name,
+                inputs: args.inputs,
+                parent: request?.parent ?? "",
+                aliases: request?.aliases ?? [],
+                urn: "",
+                dependencies: request?.dependencies ?? [],
+            });
             const state: any = { ...args.inputs };
             if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
             if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "203.0.113.10";
             if (args.type === "command:local:Command") state.stdout = knobs.probeStdout;
+            // Auto-naming, as the provider does it: the resource's name and a random suffix.
+            if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name) state.name = `${args.name}-1a2b3c4`;
             return { id: `${args.name}-id`, state };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -54,6 +69,12 @@ pulumi.runtime.setMocks(
                     return { supportedArchitectures: args.inputs.instanceType.startsWith("t4g") ? ["arm64"] : ["i386", "x86_64"] };
                 case "aws:ec2/getAmi:getAmi":
                     return { id: knobs.amiId };
+                case "aws:index/getRegion:getRegion":
+                    return { id: knobs.region, name: knobs.region, region: knobs.region, endpoint: `ec2.${knobs.region}.amazonaws.com`, description: "" };
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return { id: knobs.accountId, accountId: knobs.accountId, arn: `arn:${knobs.partition}:iam::${knobs.accountId}:user/deployer`, userId: "AIDEXAMPLE" };
+                case "aws:index/getPartition:getPartition":
+                    return { id: knobs.partition, partition: knobs.partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
                 default:
                     return {};
             }
@@ -66,12 +87,16 @@ pulumi.runtime.setMocks(
 
 // newResource is not told a resource's parent or aliases; the monitor's request carries both, so
 // they are taken from there, and the URN from its response (the tree a test can assert on).
-const registering = new Map<string, { parent: string; aliases: Created["aliases"] }>();
+const registering = new Map<string, { parent: string; aliases: Created["aliases"]; dependencies: string[] }>();
 const monitor = pulumi.runtime.getMonitor() as any;
 const registerResource = monitor.registerResource.bind(monitor);
 monitor.registerResource = (request: any, callback: (error: any, response: any) => void) => {
     const key = `${request.getType()}::${request.getName()}`;
-    registering.set(key, { parent: request.getParent(), aliases: request.getAliasesList().map((a: any) => a.toObject()) });
+    registering.set(key, {
+        parent: request.getParent(),
+        aliases: request.getAliasesList().map((a: any) => a.toObject()),
+        dependencies: request.getDependenciesList(),
+    });
     registerResource(request, (error: any, response: any) => {
         const entry = [...created].reverse().find((c) => `${c.type}::${c.name}` === key);
         if (entry && response) entry.urn = response.getUrn();

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
 import * as path from "path";
+import * as zlib from "zlib";
 import { PSK, USERS, rawConfig } from "./helpers";
 
 import { created } from "./mocks";
@@ -58,9 +59,15 @@ describe("where secrets flow", () => {
             const plain = plainStrings(resource.outputs).join("\n");
             for (const secret of SECRETS) expect(plain, `${resource.type}'s outputs carry a secret in plain`).not.to.contain(secret);
         }
-        // ...and the user-data is there, as a secret.
+        // ...and the user-data holds none: the SSM parameters do, each value marked secret.
         const instance = created.find((c) => c.type === "aws:ec2/instance:Instance")!;
-        expect(instance.inputs.userDataBase64["4dabf18193072939515e22adb298388d"]).to.equal(SECRET_SIG);
+        const userData = Buffer.from(instance.inputs.userDataBase64, "base64");
+        const document = (userData[0] === 0x1f ? zlib.gunzipSync(userData) : userData).toString("utf8");
+        expect(document.startsWith("#cloud-config\n")).to.equal(true);
+        for (const secret of SECRETS) expect(document, "the user-data").not.to.contain(secret);
+        const parameters = created.filter((c) => c.type === "aws:ssm/parameter:Parameter");
+        expect(parameters.length).to.be.at.least(2);
+        for (const p of parameters) expect(p.inputs.value["4dabf18193072939515e22adb298388d"], p.inputs.name).to.equal(SECRET_SIG);
     });
 
     it("stack outputs: the PSK only as a secret, passwords never", async () => {
@@ -76,11 +83,17 @@ describe("where secrets flow", () => {
         }
     });
 
-    it("the render command's logs: secrets only in the document itself, never on stderr", () => {
+    it("the render command's logs: secrets only in ssm-parameters.json, never on stdout or stderr", () => {
         const root = path.join(__dirname, "..");
         const result = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out", "/dev/null"], { cwd: root, encoding: "utf8" });
         expect(result.status).to.equal(0);
         expect(result.stdout).to.equal("");
         expect(result.stderr).to.match(/^wrote \d+ bytes of user-data to \/dev\/null\n$/);
+        const dir = path.join(require("os").tmpdir(), `render-secrets-${process.pid}`);
+        const withParameters = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out-dir", dir], { cwd: root, encoding: "utf8" });
+        expect(withParameters.status, withParameters.stderr).to.equal(0);
+        expect(withParameters.stdout).to.equal("");
+        expect(withParameters.stderr).to.match(/^wrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+\n$/);
+        require("fs").rmSync(dir, { recursive: true, force: true });
     });
 });

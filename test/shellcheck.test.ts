@@ -79,7 +79,7 @@ function renderedScripts(dir: string): RenderedScript[] {
     for (const stack of stacks) {
         const file = path.join(ROOT, stack);
         const settings = parseSettings(rawConfigFromStackFile(fs.readFileSync(file, "utf8"), file));
-        const document = parse(cloudConfig({ settings, psk: settings.psk! })) as {
+        const document = parse(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/shellcheck" })) as {
             write_files?: Array<{ path: string; content: string }>;
             runcmd?: Array<string | string[]>;
             bootcmd?: Array<string | string[]>;
@@ -126,6 +126,8 @@ describe("shellcheck", function () {
             "/usr/local/sbin/vpn-gateway-firewall",
             "/usr/local/sbin/vpn-gateway-identity",
             "/etc/ppp/ip-up.d/vpn-gateway-connect",
+            "/etc/ppp/ip-up.d/vpn-gateway-session",
+            "/etc/ppp/ip-down.d/vpn-gateway-session",
             "/var/lib/cloud/instance/scripts/runcmd",
         ]) {
             expect(gatewayPaths, p).to.include(p);

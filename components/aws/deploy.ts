@@ -1,14 +1,22 @@
 // The program: stack config -> settings -> placement -> the gateway. Nothing is created until every
 // check has passed.
 import * as pulumi from "@pulumi/pulumi";
-import { cloudConfig, userDataBytes } from "../boot/cloudConfig";
+import { cloudConfig, gatewayParameters, userDataBytes } from "../boot/cloudConfig";
+import { parameterPath } from "../boot/parameters";
 import { VpnGateway } from "./gateway";
 import { findPlacement } from "./network";
 import { ConfigError, GENERATED_PSK_LENGTH, PROJECT, RawConfig, Settings, checkPoolAgainstVpc, parseSettings } from "../config/settings";
 
-/** The widest values known only later, so a size overrun is caught before anything exists. */
-function checkUserDataSize(settings: Settings): void {
-    userDataBytes(cloudConfig({ settings, psk: settings.psk ?? "x".repeat(GENERATED_PSK_LENGTH), publicIp: "255.255.255.255" }));
+/** A region name longer than any AWS has: the size check's stand-in for the one looked up later. */
+const WIDEST_REGION = "xx-xxxxxxxxxxxxxxxxxxxxxxx-99";
+
+/**
+ * With the widest values known only later, so that an overrun is caught before anything exists:
+ * the user-data within EC2's limit, and the parameters' layout within SSM's (a ConfigError).
+ */
+function checkSizes(settings: Settings, path: string): void {
+    userDataBytes(cloudConfig({ settings, region: WIDEST_REGION, parameterPath: path, publicIp: "255.255.255.255" }));
+    gatewayParameters({ parameterPath: path, psk: settings.psk ?? "x".repeat(GENERATED_PSK_LENGTH), users: settings.users });
 }
 
 /** Raw config as the Pulumi runtime holds it, keyed by the short name. */
@@ -48,14 +56,16 @@ export async function deploy(raw: RawConfig, stack: string, plainSecrets: string
             );
         }
         settings = parseSettings(raw);
-        checkUserDataSize(settings);
+        const path = parameterPath(stack);
+        checkSizes(settings, path);
         const placement = await findPlacement(settings);
         checkPoolAgainstVpc(settings.clientPool, placement.vpcCidrs);
-        const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement });
+        const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement, parameterPath: path });
         return {
             publicIp: gateway.publicIp,
             psk: gateway.psk,
             userNames: gateway.userNames,
+            parameterPath: gateway.parameterPath,
             instanceId: gateway.instanceId,
             connectionInstructions: gateway.connectionInstructions,
             ...(gateway.health

@@ -1,10 +1,12 @@
-// The AWS side: security group, Elastic IP, and the instance that configures itself on first boot.
+// The AWS side: security group, Elastic IP, the stack's SSM parameters (created by the parts that
+// own them), the instance's role that reads them, and the instance that configures itself on first
+// boot.
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BOOT_ORDER, PartName, composeCloudConfig, userDataBytes } from "../boot/cloudConfig";
-import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sysctl, Updates } from "../boot/parts";
+import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sync, Sysctl, Updates } from "../boot/parts";
 import { connectionInstructions } from "./instructions";
 import { Placement } from "./network";
 import { ProbeResult } from "../health/ikeProbe";
@@ -31,15 +33,37 @@ export function parseProbeOutput(stdout: string | undefined): ProbeResult {
     return { ready: false, seconds: -1, attempts: 0, detail: `unreadable probe output: ${stdout.slice(0, 200)}` };
 }
 
+/**
+ * The instance role's policy: read the stack's parameters and nothing else. GetParametersByPath is
+ * authorized against the path asked for (the sync asks for PATH, the installer for nothing
+ * else), so PATH itself and everything under it; GetParameters (decryption) against each name, all
+ * under PATH. No kms:Decrypt: the parameters are encrypted with the account's AWS-managed aws/ssm
+ * key, whose key policy lets every principal of the account decrypt through SSM.
+ */
+export function parameterReadPolicy(arnPrefix: string, parameterPath: string): object {
+    const path = `${arnPrefix}:parameter${parameterPath}`;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ListTheStacksParameters", Effect: "Allow", Action: "ssm:GetParametersByPath", Resource: [path, `${path}/*`] },
+            { Sid: "ReadTheStacksParameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: `${path}/*` },
+        ],
+    };
+}
+
 export interface VpnGatewayArgs {
     settings: Settings;
     placement: Placement;
+    /** The stack's parameter path, /vpn-gateway/<stack> (boot/parameters.ts parameterPath). */
+    parameterPath: string;
 }
 
 export class VpnGateway extends pulumi.ComponentResource {
     readonly publicIp: pulumi.Output<string>;
     readonly psk: pulumi.Output<string>;
     readonly userNames: string[];
+    /** Where the stack's parameters are: /vpn-gateway/<stack>. */
+    readonly parameterPath: string;
     readonly userData: pulumi.Output<string>;
     readonly instanceId: pulumi.Output<string>;
     readonly securityGroupId: pulumi.Output<string>;
@@ -49,8 +73,9 @@ export class VpnGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: VpnGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:index:VpnGateway", name, {}, opts);
-        const { settings, placement } = args;
+        const { settings, placement, parameterPath } = args;
         const tags = { Name: name, ...settings.tags };
+        this.parameterPath = parameterPath;
 
         const vpnPorts = [
             { port: 500, description: "IKE" },
@@ -85,12 +110,14 @@ export class VpnGateway extends pulumi.ComponentResource {
 
         // The first boot, part by part, each a child in the resource tree with the settings it
         // renders from. Named like the gateway, as its AWS resources are (the type tells them
-        // apart): the IPsec part's generated PSK keeps its name. The IPsec part owns the PSK, the
-        // PPP part the users.
+        // apart): the IPsec part's generated PSK keeps its name. The IPsec part owns the PSK and
+        // its parameter, the PPP part the users' parameters, the Sync part the program's.
         const child = { parent: this };
         const { clientPool } = settings;
-        const ipsec = new Ipsec(name, { clientPool, os: settings.os, psk: settings.psk, publicIp: eip.publicIp }, child);
-        const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers }, child);
+        const parameters = { parameterPath, tags };
+        const ipsec = new Ipsec(name, { clientPool, os: settings.os, psk: settings.psk, publicIp: eip.publicIp, ...parameters }, child);
+        const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers, ...parameters }, child);
+        const sync = new Sync(name, { region: placement.region, clientPool, ...parameters }, child);
         const parts: Record<PartName, BootPart> = {
             kernel: new Kernel(name, {}, child),
             sysctl: new Sysctl(name, {}, child),
@@ -98,14 +125,37 @@ export class VpnGateway extends pulumi.ComponentResource {
             ipsec,
             l2tp: new L2tp(name, { clientPool }, child),
             ppp,
+            sync,
             updates: new Updates(name, {}, child),
         };
         this.psk = ipsec.psk;
         this.userNames = ppp.userNames;
-        // Composed in the order and by the composer that npm run render uses: the same bytes.
-        this.userData = pulumi.secret(
-            pulumi.all(BOOT_ORDER.map((part) => parts[part].part)).apply((components) => userDataBytes(composeCloudConfig(components)).toString("base64")),
+        // Composed in the order and by the composer that npm run render uses: the same bytes. No
+        // secret in it (the PSK and the passwords are in the parameters), so not marked secret:
+        // a preview shows what changes on the instance.
+        this.userData = pulumi
+            .all(BOOT_ORDER.map((part) => parts[part].part))
+            .apply((components) => userDataBytes(composeCloudConfig(components)).toString("base64"));
+
+        // The instance's identity: it may read the stack's parameters, nothing else.
+        const role = new aws.iam.Role(
+            name,
+            {
+                description: `VPN gateway ${name}: reads its users and PSK from SSM Parameter Store (${parameterPath})`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                tags,
+            },
+            { parent: this },
         );
+        const policy = new aws.iam.RolePolicy(
+            name,
+            { role: role.id, policy: JSON.stringify(parameterReadPolicy(`arn:${placement.partition}:ssm:${placement.region}:${placement.accountId}`, parameterPath)) },
+            { parent: this },
+        );
+        const profile = new aws.iam.InstanceProfile(name, { role: role.name, tags }, { parent: this });
 
         const instance = new aws.ec2.Instance(
             name,
@@ -115,17 +165,20 @@ export class VpnGateway extends pulumi.ComponentResource {
                 subnetId: placement.subnetId,
                 vpcSecurityGroupIds: [securityGroup.id],
                 keyName: settings.sshKeyName,
+                iamInstanceProfile: profile.name,
                 // Reach the package mirrors on first boot even before the Elastic IP is associated.
                 associatePublicIpAddress: true,
                 userDataBase64: this.userData,
-                // First-boot configuration runs once: a changed user-data needs a new instance to apply.
+                // First-boot configuration runs once: a changed user-data (a new release of this
+                // program) needs a new instance to apply. Users and the PSK never change it.
                 userDataReplaceOnChange: true,
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
                 volumeTags: tags,
                 tags,
             },
-            { parent: this },
+            // The first boot reads the parameters with the role's policy: both exist before it.
+            { parent: this, dependsOn: [policy, ...ipsec.parameters, ...ppp.parameters, ...sync.parameters] },
         );
 
         const association = new aws.ec2.EipAssociation(name, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
@@ -155,6 +208,7 @@ export class VpnGateway extends pulumi.ComponentResource {
             publicIp: this.publicIp,
             psk: this.psk,
             userNames: this.userNames,
+            parameterPath: this.parameterPath,
             instanceId: this.instanceId,
             connectionInstructions: this.connectionInstructions,
             health: this.health,

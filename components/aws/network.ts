@@ -1,8 +1,12 @@
-// Where the gateway goes: subnet, VPC and image, looked up before any resource is created.
+// Where the gateway goes: region and account, subnet, VPC and image, looked up before any resource is created.
 import * as aws from "@pulumi/aws";
 import { ConfigError, OsChoice, PROJECT, Settings } from "../config/settings";
 
 export interface Placement {
+    /** The provider's region, account and partition: the parameters' ARNs, and sync.json's region. */
+    region: string;
+    accountId: string;
+    partition: string;
     vpcId: string;
     subnetId: string;
     /** Every IPv4 block of the VPC, for the pool overlap check. */
@@ -78,9 +82,10 @@ async function findAmi(settings: Settings): Promise<string> {
 }
 
 export async function findPlacement(settings: Settings): Promise<Placement> {
+    const [region, identity, partition] = await Promise.all([aws.getRegion(), aws.getCallerIdentity(), aws.getPartition()]);
     const { vpcId, subnetId } = await findSubnet(settings);
     const vpc = await aws.ec2.getVpc({ id: vpcId });
     const vpcCidrs = [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.map((a) => a.cidrBlock)])];
     const amiId = await findAmi(settings);
-    return { vpcId, subnetId, vpcCidrs, amiId };
+    return { region: region.region, accountId: identity.accountId, partition: partition.partition, vpcId, subnetId, vpcCidrs, amiId };
 }

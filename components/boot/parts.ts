@@ -1,27 +1,45 @@
 // The first-boot parts as Pulumi component resources: one per part, each a child of VpnGateway in
-// the resource tree, owning what its daemon needs (the IPsec part the PSK, the PPP part the users)
-// and exposing the part (packages, files, commands, services) that the composer turns into the
-// user-data. Each wraps its pure renderer, which stays testable without Pulumi; the renderers and
+// the resource tree, owning what its daemon needs (the IPsec part the PSK and its SSM parameter,
+// the PPP part the users' parameters, the Sync part the sync program's) and exposing the part
+// (packages, files, commands, services) that the composer turns into the user-data. Each wraps
+// its pure renderer, which stays testable without Pulumi; the renderers, the parameter layout and
 // the composer do not import this file, so `npm run render` never loads Pulumi.
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClientPool, GENERATED_PSK_LENGTH, OsChoice } from "../config/settings";
+import { ClientPool, GENERATED_PSK_LENGTH, OsChoice, VpnUser } from "../config/settings";
 import { BootComponent } from "./bootFile";
 import { FirewallInput, firewall } from "./firewall";
 import { ipsec } from "./ipsec";
 import { kernel } from "./kernel";
 import { L2tpInput, l2tp } from "./l2tp";
+import { pskParameter, usersParameters } from "./parameters";
 import { ppp } from "./ppp";
+import { SyncInput, programParameters, sync } from "./sync";
 import { sysctl } from "./sysctl";
 import { updates } from "./updates";
 
 /** What every part exposes to the composer. */
 export abstract class BootPart extends pulumi.ComponentResource {
-    /**
-     * The part as composeCloudConfig takes it. Secret when its files carry a secret (the IPsec
-     * part's PSK, the PPP part's passwords), so state and previews keep them encrypted.
-     */
+    /** The part as composeCloudConfig takes it. Never a secret: the secrets are in SSM parameters. */
     abstract readonly part: pulumi.Output<BootComponent>;
+}
+
+/** Where a part's SSM parameters go, and their tags. */
+export interface ParameterArgs {
+    /** The stack's parameter path, /vpn-gateway/<stack> (parameters.ts parameterPath). */
+    parameterPath: string;
+    /** Tags for the parameters (the gateway's: Name and the stack's tags). */
+    tags?: Record<string, string>;
+}
+
+/**
+ * One SSM parameter of the stack: SecureString (encrypted with the account's aws/ssm key), standard
+ * tier (no charge, at most 4096 characters, which the layout guarantees), its value as given (a
+ * secret stays one in state and previews). A new value is an in-place update (PutParameter).
+ */
+function ssmParameter(resourceName: string, name: string, value: pulumi.Input<string>, args: ParameterArgs, parent: pulumi.Resource): aws.ssm.Parameter {
+    return new aws.ssm.Parameter(resourceName, { name, type: "SecureString", tier: "Standard", value, tags: args.tags }, { parent });
 }
 
 /** The kernel part depends on no setting: it adapts to the image it boots, at boot. */
@@ -70,7 +88,7 @@ export class Firewall extends BootPart {
 }
 
 /** The IPsec part's settings and deploy-time values. */
-export interface IpsecArgs {
+export interface IpsecArgs extends ParameterArgs {
     /** The client pool, left out of virtual-private so that no client's NAT address can clash with it. */
     clientPool: ClientPool;
     /** The os the gateway boots: it picks the IKEv1-only line its Libreswan takes. */
@@ -84,11 +102,16 @@ export interface IpsecArgs {
     publicIp?: pulumi.Input<string>;
 }
 
-/** IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T. Owns the PSK. */
+/**
+ * IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T. Owns the PSK and
+ * its parameter, PATH/psk, from which vpn-gateway-sync writes /etc/ipsec.secrets.
+ */
 export class Ipsec extends BootPart {
     readonly part: pulumi.Output<BootComponent>;
     /** The PSK clients type, always secret. */
     readonly psk: pulumi.Output<string>;
+    /** PATH/psk. */
+    readonly parameters: aws.ssm.Parameter[];
 
     /**
      * A generated PSK is named `${name}-psk`: VpnGateway names the part like itself, so the PSK
@@ -111,9 +134,9 @@ export class Ipsec extends BootPart {
                 ).result,
         );
         const { clientPool, os } = args;
-        this.part = pulumi.secret(
-            pulumi.all([this.psk, args.publicIp]).apply(([psk, publicIp]) => ipsec({ clientPool, os, psk, publicIp })),
-        );
+        this.part = pulumi.output(args.publicIp).apply((publicIp) => ipsec({ clientPool, os, publicIp }));
+        const parameter = pskParameter(args.parameterPath, "");
+        this.parameters = [ssmParameter(`${name}-psk-parameter`, parameter.name, this.psk, args, this)];
         this.registerOutputs({ part: this.part, psk: this.psk });
     }
 }
@@ -132,41 +155,61 @@ export class L2tp extends BootPart {
     }
 }
 
-/** A VPN user as the PPP part takes it: the password an Input, so a secret one stays secret. */
-export interface PppUser {
-    /** The CHAP name, validated for chap-secrets. */
-    name: string;
-    /** The CHAP password, validated for chap-secrets. */
-    password: pulumi.Input<string>;
-    /** A static address in the client pool; absent, one from the dynamic ranges. */
-    ip?: string;
-}
-
 /** The PPP part's settings. */
-export interface PppArgs {
-    /** The users, one chap-secrets line each. */
-    users: PppUser[];
+export interface PppArgs extends ParameterArgs {
+    /**
+     * The users as validated, passwords in plain: the layout of their parameters (which user in
+     * which, where a full one splits) is computed here, and every value handed to AWS is a secret.
+     */
+    users: VpnUser[];
     /** The DNS servers pppd pushes to clients (one or two). */
     dnsServers: string[];
 }
 
-/** PPP: pppd's options for L2TP sessions and the users' CHAP secrets. Owns the users. */
+/**
+ * PPP: pppd's options for L2TP sessions and its session hooks. Owns the users: their parameters,
+ * PATH/users/<bucket>, from which vpn-gateway-sync writes /etc/ppp/chap-secrets.
+ */
 export class Ppp extends BootPart {
     readonly part: pulumi.Output<BootComponent>;
     /** The users' names, for instructions and outputs (never their passwords). */
     readonly userNames: string[];
+    /** PATH/users/<bucket>, one per bucket that holds a user (parameters.ts). */
+    readonly parameters: aws.ssm.Parameter[];
 
     constructor(name: string, args: PppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:boot:Ppp", name, {}, opts);
         const { users, dnsServers } = args;
         this.userNames = users.map((u) => u.name);
-        // chap-secrets carries the passwords: the part is secret even when they came in plain.
-        this.part = pulumi.secret(
-            pulumi
-                .all(users.map((u) => u.password))
-                .apply((passwords) => ppp({ users: users.map((u, i) => ({ ...u, password: passwords[i] })), dnsServers })),
+        this.part = pulumi.output(ppp({ dnsServers }));
+        const prefix = `${args.parameterPath}/`;
+        this.parameters = usersParameters(args.parameterPath, users).map((p) =>
+            // users/3f -> <name>-users-3f: the resource follows its parameter, which follows the names in it.
+            ssmParameter(`${name}-${p.name.slice(prefix.length).replace(/\//g, "-")}`, p.name, pulumi.secret(p.value), args, this),
         );
         this.registerOutputs({ part: this.part, userNames: this.userNames });
+    }
+}
+
+/** The Sync part's settings: the region, the parameter path and the client pool (SyncInput), and the parameters' tags. */
+export interface SyncArgs extends SyncInput, ParameterArgs {}
+
+/**
+ * Sync: vpn-gateway-sync keeps the gateway's users and PSK in step with the stack's parameters,
+ * every 30 seconds, ending only the sessions of removed users or changed passwords. Owns the
+ * program's parameters, PATH/program/N (it does not fit the user-data; nothing secret in them).
+ */
+export class Sync extends BootPart {
+    readonly part: pulumi.Output<BootComponent>;
+    /** PATH/program/1 to N. */
+    readonly parameters: aws.ssm.Parameter[];
+
+    constructor(name: string, args: SyncArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vpn-gateway:boot:Sync", name, {}, opts);
+        const { region, parameterPath, clientPool } = args;
+        this.part = pulumi.output(sync({ region, parameterPath, clientPool }));
+        this.parameters = programParameters(parameterPath).map((p, i) => ssmParameter(`${name}-program-${i + 1}`, p.name, p.value, args, this));
+        this.registerOutputs({ part: this.part });
     }
 }
 

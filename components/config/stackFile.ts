@@ -36,3 +36,15 @@ export function rawConfigFromStackFile(text: string, fileName: string): RawConfi
     if (problems.length > 0) throw new ConfigError(problems);
     return raw;
 }
+
+/** The file's aws:region, the region its stack deploys to; undefined when it sets none. */
+export function awsRegionFromStackFile(text: string): string | undefined {
+    let document: unknown;
+    try {
+        document = parse(text);
+    } catch {
+        return undefined; // rawConfigFromStackFile reports the file itself
+    }
+    const value = (document as { config?: Record<string, unknown> } | null)?.config?.["aws:region"];
+    return typeof value === "string" && value !== "" ? value : undefined;
+}

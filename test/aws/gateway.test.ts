@@ -5,9 +5,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
-import { cloudConfig, userDataBytes } from "../../components/boot/cloudConfig";
+import { cloudConfig, gatewayParameters, userDataBytes } from "../../components/boot/cloudConfig";
+import { PARAMETER_VALUE_LIMIT } from "../../components/boot/parameters";
 import { parseSettings } from "../../components/config/settings";
-import { rawConfig, USERS, PSK } from "../helpers";
+import { PARAMETER_PATH, REGION, rawConfig, USERS, PSK } from "../helpers";
 
 import { calls, created, Created, knobs } from "../mocks";
 
@@ -19,10 +20,10 @@ function value<T>(output: pulumi.Output<T> | T): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
 }
 
-async function run(overrides: Record<string, unknown> = {}) {
+async function run(overrides: Record<string, unknown> = {}, stack = "test") {
     created.length = 0;
     calls.length = 0;
-    const outputs = await deploy(rawConfig(overrides), "test");
+    const outputs = await deploy(rawConfig(overrides), stack);
     // Let every registration reach the mock monitor.
     await value(outputs.connectionInstructions);
     await value(outputs.instanceId);
@@ -33,7 +34,18 @@ async function run(overrides: Record<string, unknown> = {}) {
 const of = (type: string) => created.filter((c) => c.type === type);
 
 /** The first-boot parts' type tokens, one component resource each. */
-const PART_TYPES = ["Kernel", "Sysctl", "Firewall", "Ipsec", "L2tp", "Ppp", "Updates"].map((p) => `vpn-gateway:boot:${p}`);
+const PART_TYPES = ["Kernel", "Sysctl", "Firewall", "Ipsec", "L2tp", "Ppp", "Sync", "Updates"].map((p) => `vpn-gateway:boot:${p}`);
+/** The AWS resources of one gateway, one each (the parameters are many). */
+const AWS_TYPES = [
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/eip:Eip",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:ec2/instance:Instance",
+    "aws:ec2/eipAssociation:EipAssociation",
+];
+const PARAMETER = "aws:ssm/parameter:Parameter";
 const one = (type: string) => {
     const found = of(type);
     expect(found, type).to.have.length(1);
@@ -49,9 +61,27 @@ function secretValue(input: any): any {
     return input.value;
 }
 
+/** The instance's user-data as EC2 gets it: plain, never marked secret (it holds none). */
+function userDataBytesOf(instance: Created): Buffer {
+    const input = instance.inputs.userDataBase64;
+    expect(input, "the user-data is no secret").to.be.a("string");
+    return Buffer.from(input, "base64");
+}
+
 function userDataDocument(instance: Created): string {
-    const bytes = Buffer.from(secretValue(instance.inputs.userDataBase64), "base64");
+    const bytes = userDataBytesOf(instance);
     return (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+/** The SSM parameters the program created, by name: type, tier, and the value (unwrapped from its secret marker). */
+function parametersCreated(): Record<string, { type: string; tier: string; value: string; secret: boolean }> {
+    const out: Record<string, { type: string; tier: string; value: string; secret: boolean }> = {};
+    for (const c of of(PARAMETER)) {
+        const v = c.inputs.value;
+        const secret = typeof v === "object" && v["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+        out[c.inputs.name] = { type: c.inputs.type, tier: c.inputs.tier, value: secret ? v.value : v, secret };
+    }
+    return out;
 }
 
 describe("AWS resources (mock runtime)", () => {
@@ -127,18 +157,8 @@ describe("AWS resources (mock runtime)", () => {
     it("creates only what pulumi destroy removes: nothing protected or retained, nothing outside the component", async () => {
         await run();
         // The mock monitor sees every registration; none asks to outlive the stack.
-        const types = created.map((c) => c.type).sort();
-        expect(types).to.deep.equal(
-            [
-                "aws:ec2/eip:Eip",
-                "aws:ec2/eipAssociation:EipAssociation",
-                "aws:ec2/instance:Instance",
-                "aws:ec2/securityGroup:SecurityGroup",
-                "command:local:Command",
-                "vpn-gateway:index:VpnGateway",
-                ...PART_TYPES,
-            ].sort(),
-        );
+        const types = [...new Set(created.map((c) => c.type))].sort();
+        expect(types).to.deep.equal([...AWS_TYPES, PARAMETER, "command:local:Command", "vpn-gateway:index:VpnGateway", ...PART_TYPES].sort());
         for (const file of [["aws", "gateway.ts"], ["boot", "parts.ts"]]) {
             const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", ...file), "utf8");
             expect(source, file.join("/")).not.to.match(/retainOnDelete|protect:\s*true/);
@@ -150,13 +170,121 @@ describe("AWS resources (mock runtime)", () => {
         }
     });
 
-    it("gives the instance the rendered cloud-config with the configured PSK and users", async () => {
-        await run();
+    it("gives the instance a cloud-config without the PSK or any password: the stack's parameters hold them", async () => {
+        const outputs: any = await run();
         const document = userDataDocument(one("aws:ec2/instance:Instance"));
         expect(document.startsWith("#cloud-config\n")).to.equal(true);
-        const files = (parse(document) as any).write_files;
-        expect(files.find((f: any) => f.path === "/etc/ipsec.secrets").content).to.contain(`PSK "${PSK}"`);
-        expect(files.find((f: any) => f.path === "/etc/ppp/chap-secrets").content).to.contain(`"${USERS[0].password}"`);
+        const paths = (parse(document) as any).write_files.map((f: any) => f.path);
+        expect(paths).not.to.include.members(["/etc/ipsec.secrets"]);
+        expect(paths).not.to.include.members(["/etc/ppp/chap-secrets"]);
+        for (const secret of [PSK, ...USERS.map((u) => u.password)]) expect(document).not.to.contain(secret);
+        const sync = JSON.parse((parse(document) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json").content);
+        expect(sync).to.deep.equal({
+            region: REGION,
+            path: PARAMETER_PATH,
+            serverName: "l2tpd",
+            clientPool: "192.168.42.0/24",
+            gatewayAddress: "192.168.42.1",
+            staticRange: { first: "192.168.42.2", last: "192.168.42.127" },
+        });
+        expect(outputs.parameterPath).to.equal(PARAMETER_PATH);
+    });
+
+    it("creates exactly the stack's parameters: SecureString, standard tier, at most 4096 characters, the PSK and passwords secret", async () => {
+        await run();
+        const made = parametersCreated();
+        const expected = gatewayParameters({ parameterPath: PARAMETER_PATH, psk: PSK, users: parseSettings(rawConfig()).users });
+        expect(Object.keys(made).sort()).to.deep.equal(expected.map((p) => p.name));
+        for (const p of expected) {
+            expect(made[p.name], p.name).to.deep.equal({ type: "SecureString", tier: "Standard", value: p.value, secret: true });
+            expect(p.value.length, p.name).to.be.at.most(PARAMETER_VALUE_LIMIT);
+        }
+        expect(made[`${PARAMETER_PATH}/psk`].value).to.equal(PSK);
+        const users = Object.entries(made).filter(([n]) => n.startsWith(`${PARAMETER_PATH}/users/`));
+        expect(users.flatMap(([, p]) => JSON.parse(p.value).users).sort((a: any, b: any) => a.name.localeCompare(b.name))).to.deep.equal(USERS);
+        // each a child of the part that owns it: the PSK the IPsec part's, the users the PPP part's, the program the Sync part's
+        const owner = (type: string) => one(`vpn-gateway:boot:${type}`).urn;
+        for (const c of of(PARAMETER)) {
+            const suffix = c.inputs.name.slice(PARAMETER_PATH.length + 1);
+            const expectedOwner = suffix === "psk" ? owner("Ipsec") : suffix.startsWith("users/") ? owner("Ppp") : owner("Sync");
+            expect(c.parent, c.inputs.name).to.equal(expectedOwner);
+        }
+    });
+
+    it("gives the instance a role that may read the stack's parameters and nothing else", async () => {
+        await run();
+        const role = one("aws:iam/role:Role");
+        expect(JSON.parse(role.inputs.assumeRolePolicy)).to.deep.equal({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        });
+        expect(role.inputs).not.to.have.any.keys("managedPolicyArns", "inlinePolicies");
+        const policy = one("aws:iam/rolePolicy:RolePolicy");
+        expect(policy.inputs.role).to.equal("vpn-gateway-test-id");
+        expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "ListTheStacksParameters",
+                    Effect: "Allow",
+                    Action: "ssm:GetParametersByPath",
+                    Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test", "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*"],
+                },
+                { Sid: "ReadTheStacksParameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*" },
+            ],
+        });
+        expect(of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.deep.equal([]);
+        const profile = one("aws:iam/instanceProfile:InstanceProfile");
+        expect(profile.inputs.role).to.equal("vpn-gateway-test-1a2b3c4");
+        expect(one("aws:ec2/instance:Instance").inputs.iamInstanceProfile).to.equal("vpn-gateway-test-1a2b3c4");
+    });
+
+    it("names the stack's own path, region, account and partition in the policy", async () => {
+        knobs.region = "cn-north-1";
+        knobs.partition = "aws-cn";
+        knobs.accountId = "210987654321";
+        try {
+            await run({}, "prod.eu");
+            const statements = JSON.parse(one("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement;
+            expect(statements[1].Resource).to.equal("arn:aws-cn:ssm:cn-north-1:210987654321:parameter/vpn-gateway/prod.eu/*");
+            expect(Object.keys(parametersCreated()).every((n) => n.startsWith("/vpn-gateway/prod.eu/"))).to.equal(true);
+            expect(JSON.parse((parse(userDataDocument(one("aws:ec2/instance:Instance"))) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json").content)).to.include({
+                region: "cn-north-1",
+                path: "/vpn-gateway/prod.eu",
+            });
+        } finally {
+            knobs.region = "eu-west-1";
+            knobs.partition = "aws";
+            knobs.accountId = "123456789012";
+        }
+    });
+
+    it("creates the instance after the role's policy and every parameter, so its first boot finds them", async () => {
+        await run();
+        const dependencies = one("aws:ec2/instance:Instance").dependencies;
+        expect(dependencies).to.include(one("aws:iam/rolePolicy:RolePolicy").urn);
+        for (const p of of(PARAMETER)) expect(dependencies, p.inputs.name).to.include(p.urn);
+    });
+
+    it("a change of users or PSK changes parameters only: every input of the instance stays the same", async () => {
+        await run();
+        const before = Object.fromEntries(AWS_TYPES.map((t) => [t, one(t).inputs]));
+        const parametersBefore = parametersCreated();
+        const changed = {
+            psk: "a-different-psk-9876543210",
+            users: [
+                { name: "alice", password: "alice-NEW-pass" },
+                { name: "carol", password: "carol-s3cret-pass", ip: "192.168.42.9" },
+                ...Array.from({ length: 300 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })),
+            ],
+        };
+        await run(changed);
+        expect(one("aws:ec2/instance:Instance").inputs).to.deep.equal(before["aws:ec2/instance:Instance"]);
+        const parametersAfter = parametersCreated();
+        expect(parametersAfter).not.to.deep.equal(parametersBefore);
+        expect(parametersAfter[`${PARAMETER_PATH}/psk`].value).to.equal("a-different-psk-9876543210");
+        // and so do the inputs of the gateway's other AWS resources: the role, its policy, the profile, ...
+        for (const type of AWS_TYPES) expect(one(type).inputs, type).to.deep.equal(before[type]);
     });
 
     it("parents every resource to the component", async () => {
@@ -180,12 +308,10 @@ describe("AWS resources (mock runtime)", () => {
         }
     });
 
-    it("marks the PSK and the user-data secret, and never outputs a password", async () => {
+    it("marks the PSK secret, and never outputs a password", async () => {
         const outputs = await run();
         expect(await pulumi.isSecret(outputs.psk as pulumi.Output<string>)).to.equal(true);
         expect(await value(outputs.psk)).to.equal(PSK);
-        // The instance receives its user-data as a secret, so state and diffs keep it encrypted.
-        secretValue(one("aws:ec2/instance:Instance").inputs.userDataBase64);
         expect(outputs.userNames).to.deep.equal(["alice", "bob"]);
         const plainOutputs = JSON.stringify({
             publicIp: await value(outputs.publicIp),
@@ -202,7 +328,8 @@ describe("AWS resources (mock runtime)", () => {
         expect(generated.inputs).to.include({ length: 32, special: false });
         expect(await pulumi.isSecret(outputs.psk as pulumi.Output<string>)).to.equal(true);
         expect(await value(outputs.psk)).to.equal("GeneratedPsk0123456789abcdefGHIJ");
-        expect(userDataDocument(one("aws:ec2/instance:Instance"))).to.contain(`PSK "GeneratedPsk0123456789abcdefGHIJ"`);
+        expect(parametersCreated()[`${PARAMETER_PATH}/psk`]).to.include({ value: "GeneratedPsk0123456789abcdefGHIJ", secret: true });
+        expect(userDataDocument(one("aws:ec2/instance:Instance"))).not.to.contain("GeneratedPsk0123456789abcdefGHIJ");
     });
 
     it("writes connection instructions for every platform, with the Windows NAT-T note", async () => {
@@ -291,9 +418,12 @@ describe("AWS resources (mock runtime)", () => {
             knobs.defaultVpcExists = false;
             await refused({}, /has no default VPC; set vpn-gateway:vpcId and vpn-gateway:subnetId/);
         });
-        it("on user-data that would not fit EC2's limit", () => {
-            const users = Array.from({ length: 1500 }, (_, i) => ({ name: `u${i}-${(i * 7919).toString(36)}`, password: `${(i * 104729).toString(36)}-${Math.sin(i).toString(36).slice(3, 40)}` }));
-            return refused({ clientPool: "10.20.0.0/16", users }, /EC2 allows 16384/);
+        it("on a stack name that cannot name SSM parameters", async () => {
+            created.length = 0;
+            let error: Error | undefined;
+            await deploy(rawConfig(), "dev stack").catch((e) => (error = e));
+            expect(error?.message).to.match(/stack name "dev stack": it names the stack's SSM parameters \(\/vpn-gateway\/<stack>\/...\), so it may hold only letters, digits/);
+            expect(created).to.deep.equal([]);
         });
     });
 });
@@ -314,7 +444,7 @@ describe("the first boot in the resource tree (mock runtime)", () => {
 
     it("keeps the AWS resources' names and parent (their URNs)", async () => {
         await run();
-        for (const type of ["aws:ec2/securityGroup:SecurityGroup", "aws:ec2/eip:Eip", "aws:ec2/instance:Instance", "aws:ec2/eipAssociation:EipAssociation"]) {
+        for (const type of AWS_TYPES) {
             expect(one(type).urn, type).to.equal(`urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$${type}::vpn-gateway-test`);
         }
     });
@@ -348,16 +478,20 @@ describe("the first boot in the resource tree (mock runtime)", () => {
         ["SSH from an admin CIDR, clients reaching each other", { adminCidr: "198.51.100.7/32", sshKeyName: "ops", allowClientToClient: "true" }],
         ["debian-13 (Libreswan 5)", { os: "debian-13" }],
         ["another pool and DNS", { clientPool: "10.99.0.0/24", dnsServers: ["1.1.1.1"], users: [{ name: "a", password: "pw-a-123", ip: "10.99.0.7" }, { name: "b", password: "pw-b-456" }] }],
-        ["enough users to be gzipped", { users: Array.from({ length: 250 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) }],
+        ["5,000 users", { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) }],
     ];
     for (const [label, overrides] of variants) {
-        it(`gives EC2 the pure composer's exact bytes: ${label}`, async () => {
+        it(`gives EC2 the pure composer's exact bytes, and SSM the layout's exact parameters: ${label}`, async () => {
             await run(overrides);
             const settings = parseSettings(rawConfig(overrides));
             const psk = settings.psk ?? "GeneratedPsk0123456789abcdefGHIJ";
-            const expected = userDataBytes(cloudConfig({ settings, psk, publicIp: "203.0.113.10" }));
-            const given = Buffer.from(secretValue(one("aws:ec2/instance:Instance").inputs.userDataBase64), "base64");
+            const expected = userDataBytes(cloudConfig({ settings, region: REGION, parameterPath: PARAMETER_PATH, publicIp: "203.0.113.10" }));
+            const given = userDataBytesOf(one("aws:ec2/instance:Instance"));
             expect(given.equals(expected), "user-data bytes").to.equal(true);
+            const made = parametersCreated();
+            const layout = gatewayParameters({ parameterPath: PARAMETER_PATH, psk, users: settings.users });
+            expect(Object.keys(made).sort()).to.deep.equal(layout.map((p) => p.name));
+            for (const p of layout) expect(made[p.name].value, p.name).to.equal(p.value);
         });
     }
 });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -48,29 +49,53 @@ describe("cloud-config composer", () => {
         }
     });
 
-    it("keeps secrets files 0600 and scripts executable", () => {
+    it("writes no secrets file (the sync writes them from SSM) and keeps scripts executable", () => {
         const mode = (p: string) => parsed.write_files.find((w) => w.path === p)!.permissions;
-        expect(mode("/etc/ipsec.secrets")).to.equal("0600");
-        expect(mode("/etc/ppp/chap-secrets")).to.equal("0600");
-        expect(mode("/usr/local/sbin/vpn-gateway-firewall")).to.equal("0755");
-        expect(mode("/usr/local/sbin/vpn-gateway-identity")).to.equal("0755");
+        const paths = parsed.write_files.map((w) => w.path);
+        expect(paths).not.to.include("/etc/ipsec.secrets");
+        expect(paths).not.to.include("/etc/ppp/chap-secrets");
+        for (const script of [
+            "/usr/local/sbin/vpn-gateway-firewall",
+            "/usr/local/sbin/vpn-gateway-identity",
+            "/usr/local/sbin/vpn-gateway-sync-install",
+            "/etc/ppp/ip-up.d/vpn-gateway-session",
+            "/etc/ppp/ip-down.d/vpn-gateway-session",
+        ]) {
+            expect(mode(script), script).to.equal("0755");
+        }
+        expect(parsed.packages).to.include("python3-boto3");
     });
 
-    it("checks the kernel first, stops at the first failure, then enables and starts the services", () => {
+    it("checks the kernel first, stops at the first failure, installs and runs the sync before the VPN daemons start, then enables and starts the services", () => {
         expect(parsed.runcmd[0]).to.equal("set -e");
         expect(parsed.runcmd[1]).to.deep.equal(["/usr/local/sbin/vpn-gateway-kernel", "check"]);
-        const services = ["vpn-gateway-firewall.service", "vpn-gateway-identity.service", "ipsec.service", "xl2tpd.service"];
-        expect(parsed.runcmd).to.deep.include(["systemctl", "enable", ...services]);
-        expect(parsed.runcmd[parsed.runcmd.length - 1]).to.deep.equal(["systemctl", "restart", ...services]);
+        const install = parsed.runcmd.findIndex((c) => Array.isArray(c) && c[0] === "/usr/local/sbin/vpn-gateway-sync-install");
+        const boot = parsed.runcmd.findIndex((c) => JSON.stringify(c) === JSON.stringify(["/usr/local/sbin/vpn-gateway-sync", "boot"]));
+        const restart = parsed.runcmd.length - 1;
+        expect(install).to.be.greaterThan(1);
+        expect(boot).to.equal(install + 1);
+        expect(restart).to.be.greaterThan(boot);
+        const services = ["vpn-gateway-firewall.service", "vpn-gateway-identity.service", "ipsec.service", "xl2tpd.service", "vpn-gateway-sync.timer"];
+        // the boot unit: enabled for later boots, not started again now (runcmd just ran its work)
+        expect(parsed.runcmd).to.deep.include(["systemctl", "enable", ...services, "vpn-gateway-sync-boot.service"]);
+        expect(parsed.runcmd[restart]).to.deep.equal(["systemctl", "restart", ...services]);
     });
 
-    it("carries values with YAML-special characters through unchanged", () => {
-        const tricky = bootInput({ psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---", users: [{ name: "-:{}[]&!%@", password: "p:q&s!t|>%{}[]?" }] });
-        const back = parse(cloudConfig(tricky)) as { write_files: WrittenFile[] };
-        const secrets = back.write_files.find((w) => w.path === "/etc/ipsec.secrets")!.content;
-        expect(secrets).to.contain(`%any %any : PSK "a:b#c{d}[e]&f*g!h|i>j%k@l\`m---"`);
-        const chap = back.write_files.find((w) => w.path === "/etc/ppp/chap-secrets")!.content;
-        expect(chap).to.contain(`"-:{}[]&!%@"\tl2tpd\t"p:q&s!t|>%{}[]?"\t*`);
+    it("holds no secret, and is the same bytes whoever the users are and whatever the PSK", () => {
+        const configs: Array<Record<string, unknown>> = [
+            {},
+            { psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---", users: [{ name: "-:{}[]&!%@", password: "p:q&s!t|>%{}[]?" }] },
+            { psk: "another-psk-9876543210", users: [{ name: "alice", password: "alice-Other-pw" }, { name: "zed", password: "zed-pw-1234567", ip: "192.168.42.100" }] },
+            { users: Array.from({ length: 2000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) },
+        ];
+        const reference = userDataBytes(document);
+        for (const overrides of configs) {
+            const input = bootInput(overrides);
+            const bytes = userDataBytes(cloudConfig(input));
+            expect(bytes.equals(reference), JSON.stringify(overrides).slice(0, 80)).to.equal(true);
+            const text = (isGzip(bytes) ? zlib.gunzipSync(bytes) : bytes).toString("utf8");
+            for (const secret of [input.settings.psk!, ...input.settings.users.map((u) => u.password)]) expect(text).not.to.contain(secret);
+        }
     });
 
     it("is schema-valid for cloud-init (Debian's cloud-init schema)", function () {
@@ -96,9 +121,8 @@ describe("cloud-config composer", () => {
             expect(isGzip(bytes)).to.equal(false);
         });
 
-        it("gzips a large document, deterministically", () => {
-            const users = Array.from({ length: 250 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` }));
-            const big = cloudConfig(bootInput({ users }));
+        it("gzips a large document (every gateway's), deterministically", () => {
+            const big = document;
             expect(Buffer.byteLength(big)).to.be.greaterThan(EC2_USER_DATA_LIMIT);
             const bytes = userDataBytes(big);
             expect(isGzip(bytes)).to.equal(true);
@@ -107,11 +131,15 @@ describe("cloud-config composer", () => {
             expect(userDataBytes(big).equals(bytes)).to.equal(true);
         });
 
-        it("fails with the figure, the limit and what to do when even gzip is too large", () => {
-            const noise = (i: number) => zlib.deflateSync(Buffer.from(`seed-${i}`)).toString("base64").replace(/[^A-Za-z0-9]/g, "") + i.toString(36);
-            const users = Array.from({ length: 1500 }, (_, i) => ({ name: `u${i}${noise(i).slice(0, 10)}`, password: `${noise(i + 7)}${noise(i * 31)}`.slice(0, 60) }));
-            const huge = cloudConfig(bootInput({ clientPool: "10.20.0.0/16", users }));
-            expect(() => userDataBytes(huge)).to.throw(UserDataTooLarge, /bytes gzip-compressed .* EC2 allows 16384\. Reduce the number of users/);
+        it("fits every gateway's within EC2's limit, with room to spare", () => {
+            const bytes = userDataBytes(cloudConfig(bootInput({ adminCidr: "198.51.100.7/32", sshKeyName: "me", allowClientToClient: "true" })));
+            expect(bytes.length).to.be.at.most(EC2_USER_DATA_LIMIT - 2048);
+        });
+
+        it("fails with the figure and the limit when even gzip is too large", () => {
+            const noise = Array.from({ length: 500 }, (_, i) => createHash("sha512").update(`seed-${i}`).digest("base64")).join("\n");
+            const huge = `#cloud-config\nwrite_files:\n  - path: /x\n    content: |\n      ${noise.replace(/\n/g, "\n      ")}\n`;
+            expect(() => userDataBytes(huge)).to.throw(UserDataTooLarge, /bytes gzip-compressed .* EC2 allows 16384\. No setting changes its size/);
         });
     });
 });

@@ -5,7 +5,11 @@ import { ESP_PROPOSALS, IKE_PROPOSALS, PUBLIC_IP_FILE, ipsec } from "../../compo
 import { KERNEL_MODULES, KERNEL_TOOL, kernel } from "../../components/boot/kernel";
 import { l2tp } from "../../components/boot/l2tp";
 import { ppp } from "../../components/boot/ppp";
+import { SYNC_CONFIG_FILE, SYNC_INSTALLER, SYNC_PROGRAM, programParameters, sync, syncProgram } from "../../components/boot/sync";
 import { sysctl } from "../../components/boot/sysctl";
+import { renderTemplate } from "../../components/boot/bootFile";
+import { createHash } from "crypto";
+import * as zlib from "zlib";
 import { PSK, ipsecInput, settings } from "../helpers";
 import { snapshotsBeside } from "../snapshot";
 
@@ -27,7 +31,8 @@ function lines(content: string, comment = "#"): string[] {
 
 function snapshot(name: string, component: BootComponent) {
     const text = component.files.map((f) => `=== ${f.path} (${f.owner} ${f.permissions})\n${f.content}`).join("\n");
-    matchSnapshot(`${name}.txt`, `${text}\n=== packages: ${component.packages.join(" ")}\n=== commands: ${JSON.stringify(component.commands)}\n=== services: ${component.services.join(" ")}\n`);
+    const enableOnly = component.enableOnly ? `=== enabled for later boots: ${component.enableOnly.join(" ")}\n` : "";
+    matchSnapshot(`${name}.txt`, `${text}\n=== packages: ${component.packages.join(" ")}\n=== commands: ${JSON.stringify(component.commands)}\n=== services: ${component.services.join(" ")}\n${enableOnly}`);
 }
 
 describe("first-boot components", () => {
@@ -88,10 +93,9 @@ describe("first-boot components", () => {
             expect(ESP_PROPOSALS.split(",")[0]).to.equal("aes_gcm-null");
             expect(`${IKE_PROPOSALS},${ESP_PROPOSALS}`).not.to.match(/3des|modp1024|md5/);
         });
-        it("writes the PSK quoted, to a file only root can read", () => {
-            const secrets = file(component, "/etc/ipsec.secrets");
-            expect(secrets.permissions).to.equal("0600");
-            expect(lines(secrets.content)).to.deep.equal([`%any %any : PSK "${PSK}"`]);
+        it("writes no PSK: vpn-gateway-sync writes /etc/ipsec.secrets from the PSK's parameter", () => {
+            expect(component.files.map((f) => f.path)).not.to.include("/etc/ipsec.secrets");
+            expect(JSON.stringify(component)).not.to.contain(PSK);
         });
         it("hands the Elastic IP to the gateway when the program knows it", () => {
             expect(file(component, PUBLIC_IP_FILE).content).to.equal("203.0.113.10\n");
@@ -146,13 +150,65 @@ describe("first-boot components", () => {
             const custom = lines(file(ppp(settings({ dnsServers: ["1.1.1.1"] })), "/etc/ppp/options.xl2tpd").content);
             expect(custom.filter((l) => l.startsWith("ms-dns"))).to.deep.equal(["ms-dns 1.1.1.1"]);
         });
-        it("writes one quoted chap-secrets line per user, pinning static addresses, readable by root only", () => {
-            const secrets = file(component, "/etc/ppp/chap-secrets");
-            expect(secrets.permissions).to.equal("0600");
-            expect(lines(secrets.content).map((l) => l.split(/\s+/))).to.deep.equal([
-                ['"alice"', "l2tpd", '"alice-Passw0rd!"', "*"],
-                ['"bob"', "l2tpd", '"bob-s3cret-pass"', "192.168.42.5"],
+        it("writes no users: vpn-gateway-sync writes /etc/ppp/chap-secrets from the users' parameters", () => {
+            expect(component.files.map((f) => f.path)).not.to.include("/etc/ppp/chap-secrets");
+            expect(JSON.stringify(component)).not.to.contain("alice");
+        });
+        it("records each session (pppd's PID -> user) on ip-up and forgets it on ip-down, for the sync to end a removed user's", () => {
+            for (const dir of ["ip-up.d", "ip-down.d"]) {
+                const hook = file(component, `/etc/ppp/${dir}/vpn-gateway-session`);
+                expect(hook.permissions).to.equal("0755");
+                expect(hook.template).to.equal("ppp/vpn-gateway-session.mustache");
+                expect(hook.content).to.contain("dir=/run/vpn-gateway/sessions");
+            }
+        });
+    });
+
+    describe("sync", () => {
+        const input = { region: "eu-west-1", parameterPath: "/vpn-gateway/test", clientPool: settings().clientPool };
+        const component = sync(input);
+        it("matches its snapshot (but the program's digest, which every release changes)", () =>
+            snapshot("sync", { ...component, commands: component.commands.map((c) => c.map((a) => (a === syncProgram().sha256 ? "<sha256 of the program>" : a))) }));
+        it("writes sync.json: the region, the stack's path, the LNS's name, the pool and the static range, as vpn-gateway-sync reads them", () => {
+            const config = file(component, SYNC_CONFIG_FILE);
+            expect(config.permissions).to.equal("0644");
+            expect(JSON.parse(config.content)).to.deep.equal({
+                region: "eu-west-1",
+                path: "/vpn-gateway/test",
+                serverName: "l2tpd",
+                clientPool: "192.168.42.0/24",
+                gatewayAddress: "192.168.42.1",
+                staticRange: { first: "192.168.42.2", last: "192.168.42.127" },
+            });
+            expect(() => sync({ ...input, region: "Europe (Ireland)" })).to.throw(/not an AWS region/);
+        });
+        it("installs the program the user-data names by its SHA-256, from its parameters, then runs the first sync", () => {
+            const program = syncProgram();
+            expect(program.sha256).to.equal(createHash("sha256").update(program.text).digest("hex"));
+            expect(program.text).to.equal(renderTemplate("sync/vpn-gateway-sync.mustache", {}));
+            expect(component.commands).to.deep.equal([
+                [SYNC_INSTALLER, program.sha256, String(program.chunks.length)],
+                [SYNC_PROGRAM, "boot"],
             ]);
+            const parameters = programParameters("/vpn-gateway/test");
+            expect(parameters.map((p) => p.name)).to.deep.equal(program.chunks.map((_, i) => `/vpn-gateway/test/program/${i + 1}`));
+            for (const p of parameters) expect(p.value.length).to.be.at.most(4096);
+            // what the installer does with them: join, base64, gunzip
+            const back = zlib.gunzipSync(Buffer.from(parameters.map((p) => p.value).join(""), "base64")).toString("utf8");
+            expect(back).to.equal(program.text);
+            expect(file(component, SYNC_INSTALLER).permissions).to.equal("0755");
+            expect(component.packages).to.deep.equal(["python3-boto3"]);
+        });
+        it("polls from a timer, and runs the boot unit at later boots only", () => {
+            expect(component.services).to.deep.equal(["vpn-gateway-sync.timer"]);
+            expect(component.enableOnly).to.deep.equal(["vpn-gateway-sync-boot.service"]);
+            for (const unit of ["vpn-gateway-sync-boot.service", "vpn-gateway-sync.service", "vpn-gateway-sync.timer"]) {
+                expect(file(component, `/etc/systemd/system/${unit}`).template).to.equal(`sync/${unit}.mustache`);
+            }
+        });
+        it("does not depend on the users or the PSK", () => {
+            const other = settings({ psk: "other-psk-0123456789", users: [{ name: "zed", password: "zed-pw-1234", ip: "192.168.42.99" }] });
+            expect(sync({ ...input, clientPool: other.clientPool })).to.deep.equal(component);
         });
     });
 

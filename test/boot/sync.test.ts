@@ -2,16 +2,17 @@
 // session hook (templates/ppp/vpn-gateway-session.mustache): their own tests (test/boot/sync, Python
 // unittest against a stubbed SSM client) run with the distribution's Python and python3-boto3, as
 // on the gateway; and the checks that tie them to the rest of the project: they render to
-// themselves, the hook passes shellcheck, and the files the sync writes have the lines the
-// first-boot templates write.
+// themselves, the hook passes shellcheck, and the sync reads the sync.json the user-data writes and
+// the parameters the program creates as exactly the configured users and PSK.
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderTemplate } from "../../components/boot/bootFile";
-import { firstBootParts } from "../../components/boot/cloudConfig";
+import { firstBootParts, gatewayParameters } from "../../components/boot/cloudConfig";
 import { PPP_SERVER_NAME } from "../../components/boot/l2tp";
-import { PSK, USERS, bootInput } from "../helpers";
+import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH } from "../../components/config/settings";
+import { PARAMETER_PATH, PSK, bootInput, pppdWords, syncReads } from "../helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
@@ -30,21 +31,6 @@ const TEMPLATES = [
 ];
 
 const read = (name: string) => fs.readFileSync(path.join(ROOT, "templates", `${name}.mustache`), "utf8");
-
-/** Runs a Python snippet that has the program loaded as `sync`; its stdout. */
-function withProgram(code: string, input: string): string {
-    const prelude = [
-        "import importlib.machinery, importlib.util, ipaddress, json, sys",
-        "loader = importlib.machinery.SourceFileLoader('vpn_gateway_sync', 'templates/sync/vpn-gateway-sync.mustache')",
-        "sync = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))",
-        "sys.modules[loader.name] = sync",
-        "loader.exec_module(sync)",
-    ].join("\n");
-    const r = spawnSync(PYTHON, ["-B", "-c", `${prelude}\n${code}`], { cwd: ROOT, input, encoding: "utf8" });
-    if (r.error) expect.fail(`${INSTALL_HINT} (${r.error.message})`);
-    expect(r.status, r.stderr).to.equal(0);
-    return r.stdout;
-}
 
 /** The lines that are not comments: what pppd and pluto read. */
 const entries = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
@@ -108,28 +94,46 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         expect(r.status).to.equal(0);
     });
 
-    it("writes the chap-secrets and ipsec.secrets lines the first-boot templates write", () => {
-        const parts = firstBootParts(bootInput());
-        const firstBoot = (files: { path: string; content: string }[], p: string) => files.find((f) => f.path === p)!.content;
-        const chap = firstBoot(parts.ppp.files, "/etc/ppp/chap-secrets");
-        const secrets = firstBoot(parts.ipsec.files, "/etc/ipsec.secrets");
-        const out = JSON.parse(
-            withProgram(
-                [
-                    "view = json.load(sys.stdin)",
-                    "config = sync.SyncConfig('eu-west-1', '/vpn-gateway/dev', view['serverName'], ipaddress.IPv4Network('192.168.42.0/24'), ipaddress.IPv4Address('192.168.42.1'))",
-                    "users = {u['name']: sync.User(u['name'], u['password'], u.get('ip')) for u in view['users']}",
-                    "configuration = sync.Configuration(view['psk'], users)",
-                    "print(json.dumps({'chap': sync.render_chap_secrets(configuration, config), 'ipsec': sync.render_ipsec_secrets(configuration, config)}))",
-                ].join("\n"),
-                JSON.stringify({ serverName: PPP_SERVER_NAME, psk: PSK, users: USERS }),
-            ),
-        );
-        expect(entries(chap).length).to.equal(USERS.length);
-        expect(entries(out.chap)).to.deep.equal([...entries(chap)].sort());
-        expect(entries(out.ipsec)).to.deep.equal(entries(secrets));
-        // The column header line of the template too.
-        const header = chap.split("\n").find((l) => l.startsWith("# client"));
-        expect(out.chap.split("\n")).to.include(header);
+    it("reads the parameters the program creates: exactly the configured users and PSK, written as pppd and pluto read them", () => {
+        const stacks: Array<Record<string, unknown>> = [
+            {},
+            // values with every character a config may hold that means something in JSON, YAML or chap-secrets
+            { psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---", users: [{ name: "-:{}[]&!%@/<>", password: "p:q&s!t|>%{}[]?/<>=" }, { name: "x", password: "y", ip: "192.168.42.127" }] },
+            { clientPool: "10.8.0.0/24", users: [{ name: "carol", password: "c@rol-P4ss;word,with.punct" }, { name: "dave", password: "dave-pass-2", ip: "10.8.0.10" }] },
+            // enough users for every bucket, some static
+            { clientPool: "10.20.0.0/16", users: Array.from({ length: 1000 }, (_, i) => ({ name: `user-${i}`, password: `pw-${i}-${"x".repeat(i % 50)}`, ...(i % 7 === 0 ? { ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}` } : {}) })) },
+            // the longest names and passwords a config may hold: buckets split over several parameters
+            { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `${i}-`.padEnd(NAME_MAX_LENGTH, "n"), password: `${i}-`.padEnd(PASSWORD_MAX_LENGTH, "p"), ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}` })) },
+        ];
+        const cases = stacks.map((overrides) => {
+            const input = bootInput(overrides);
+            const syncJson = firstBootParts(input).sync.files.find((f) => f.path === "/etc/vpn-gateway/sync.json")!.content;
+            return { input, syncJson, parameters: gatewayParameters({ parameterPath: input.parameterPath, psk: input.settings.psk!, users: input.settings.users }) };
+        });
+        const split = cases[4].parameters.filter((p) => /\/users\/[0-9a-f]{2}-\d+$/.test(p.name));
+        expect(split.length, "the 5,000 longest users need split buckets").to.be.greaterThan(0);
+        const readings = syncReads(cases);
+        readings.forEach((reading, i) => {
+            const { settings } = cases[i].input;
+            expect(reading.problems, `stack ${i}`).to.deep.equal([]);
+            expect(reading.psk).to.equal(settings.psk);
+            expect(reading.users).to.deep.equal(Object.fromEntries(settings.users.map((u) => [u.name, [u.name, u.password, u.ip ?? null]])));
+            // chap-secrets: one record per user, as pppd parses it
+            const records = reading.chapSecrets!.split("\n").map(pppdWords).filter((w) => w.length > 0);
+            expect(records).to.have.deep.members(settings.users.map((u) => [u.name, PPP_SERVER_NAME, u.password, u.ip ?? "*"]));
+            expect(reading.chapSecrets!.split("\n")).to.include("# client\tserver\tsecret\tIP addresses");
+            expect(entries(reading.ipsecSecrets!)).to.deep.equal([`%any %any : PSK "${settings.psk}"`]);
+        });
+    });
+
+    it("refuses a static address outside the range sync.json names (xl2tpd's half of the pool)", () => {
+        const input = bootInput();
+        const syncJson = firstBootParts(input).sync.files.find((f) => f.path === "/etc/vpn-gateway/sync.json")!.content;
+        const [reading] = syncReads([
+            { syncJson, parameters: [{ name: `${PARAMETER_PATH}/psk`, value: PSK }, { name: `${PARAMETER_PATH}/users/00`, value: JSON.stringify({ format: 1, users: [{ name: "a", password: "p", ip: "192.168.42.200" }] }) }] },
+        ]);
+        expect(reading.problems).to.deep.equal([
+            `${PARAMETER_PATH}/users/00: users[0].ip: 192.168.42.200 is outside the static addresses 192.168.42.2 to 192.168.42.127 (xl2tpd hands out the rest of 192.168.42.0/24)`,
+        ]);
     });
 });

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import * as zlib from "zlib";
-import { cloudConfig, isGzip } from "../../components/boot/cloudConfig";
+import { cloudConfig, gatewayParameters, isGzip, userDataBytes } from "../../components/boot/cloudConfig";
 import { parseSettings } from "../../components/config/settings";
 import { rawConfigFromStackFile } from "../../components/config/stackFile";
 
@@ -33,7 +33,8 @@ describe("render command", function () {
         const result = render("--config", EXAMPLE);
         expect(result.status, result.stderr).to.equal(0);
         const settings = parseSettings(rawConfigFromStackFile(fs.readFileSync(EXAMPLE, "utf8"), EXAMPLE));
-        expect(result.stdout).to.equal(cloudConfig({ settings, psk: settings.psk! }));
+        // the stack's name from the file's (Pulumi.example.yaml), the region its aws:region
+        expect(result.stdout).to.equal(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example" }));
         expect(result.stdout).not.to.contain("- path: /etc/vpn-gateway/public-ip");
     });
 
@@ -82,11 +83,92 @@ describe("render command", function () {
         expect(result.status, result.stderr).to.equal(0);
         const raw = rawConfigFromStackFile(fs.readFileSync(EXAMPLE, "utf8"), EXAMPLE);
         const settings = parseSettings({ ...raw, os: "debian-13" });
-        expect(result.stdout).to.equal(cloudConfig({ settings, psk: settings.psk! }));
+        expect(result.stdout).to.equal(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example" }));
         expect(result.stdout).to.contain("keyexchange=ikev1");
         const bad = render("--config", EXAMPLE, "--os", "ubuntu-22.04");
         expect(bad.status).to.equal(1);
         expect(bad.stderr).to.contain('vpn-gateway:os: "ubuntu-22.04" is not supported');
+    });
+
+    it("writes the user-data and the stack's SSM parameters with --out-dir, both readable by their owner only", () => {
+        const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), "out");
+        const result = render("--config", EXAMPLE, "--out-dir", dir, "--public-ip", "198.51.100.20");
+        expect(result.status, result.stderr).to.equal(0);
+        expect(result.stdout).to.equal("");
+        const settings = parseSettings(rawConfigFromStackFile(fs.readFileSync(EXAMPLE, "utf8"), EXAMPLE));
+        const userData = fs.readFileSync(path.join(dir, "user-data"));
+        expect(userData.equals(userDataBytes(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example", publicIp: "198.51.100.20" })))).to.equal(true);
+        const parameters = JSON.parse(fs.readFileSync(path.join(dir, "ssm-parameters.json"), "utf8"));
+        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users }));
+        expect(parameters.map((p: any) => Object.keys(p))).to.deep.equal(parameters.map(() => ["name", "type", "value"]));
+        const names = parameters.map((p: any) => p.name);
+        expect(names).to.include.members(["/vpn-gateway/example/psk", "/vpn-gateway/example/program/1"]);
+        expect(names.filter((n: string) => n.startsWith("/vpn-gateway/example/users/"))).to.have.length.within(1, 2);
+        expect(parameters.find((p: any) => p.name === "/vpn-gateway/example/psk").value).to.equal("example-psk-change-me-0123456789");
+        for (const f of ["user-data", "ssm-parameters.json"]) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).to.equal(0o600);
+        // no secret in the user-data, and none on stderr
+        const document = (isGzip(userData) ? zlib.gunzipSync(userData) : userData).toString("utf8");
+        for (const secret of [settings.psk!, ...settings.users.map((u) => u.password)]) {
+            expect(document).not.to.contain(secret);
+            expect(result.stderr).not.to.contain(secret);
+        }
+    });
+
+    it("gives the same user-data bytes after a change of users or PSK; only ssm-parameters.json changes", () => {
+        const base = parse(fs.readFileSync(EXAMPLE, "utf8"));
+        const changed = {
+            ...base,
+            config: {
+                ...base.config,
+                "vpn-gateway:psk": "a-changed-psk-0123456789",
+                "vpn-gateway:users": [{ name: "alice", password: "alice-Changed-1" }, { name: "erin", password: "erin-pass-12345", ip: "192.168.42.77" }],
+            },
+        };
+        const file = tempFile("Pulumi.example.yaml", stringify(changed));
+        const outputs = [EXAMPLE, file].map((config) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+            const result = render("--config", config, "--out-dir", dir);
+            expect(result.status, result.stderr).to.equal(0);
+            return { userData: fs.readFileSync(path.join(dir, "user-data")), parameters: fs.readFileSync(path.join(dir, "ssm-parameters.json"), "utf8") };
+        });
+        expect(outputs[1].userData.equals(outputs[0].userData)).to.equal(true);
+        expect(outputs[1].parameters).not.to.equal(outputs[0].parameters);
+        expect(outputs[1].parameters).to.contain("a-changed-psk-0123456789");
+    });
+
+    it("takes the stack from --stack or a Pulumi.<stack>.yaml name, the region from --region or aws:region, else says which flag", () => {
+        const plain = tempFile("stack.yaml", stringify({ config: { "vpn-gateway:psk": "a-valid-psk-0123", "vpn-gateway:users": [{ name: "a", password: "p" }] } }));
+        const noStack = render("--config", plain, "--region", "eu-west-1");
+        expect(noStack.status).to.equal(1);
+        expect(noStack.stderr).to.contain('--stack: required, as "stack.yaml" is not named Pulumi.<stack>.yaml');
+        const noRegion = render("--config", plain, "--stack", "dev");
+        expect(noRegion.status).to.equal(1);
+        expect(noRegion.stderr).to.contain("--region: required");
+        const given = render("--config", plain, "--stack", "dev.1", "--region", "us-east-2");
+        expect(given.status, given.stderr).to.equal(0);
+        const sync = (parse(given.stdout) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json");
+        expect(JSON.parse(sync.content)).to.include({ region: "us-east-2", path: "/vpn-gateway/dev.1" });
+        // --region wins over the file's aws:region
+        const other = render("--config", EXAMPLE, "--region", "ap-southeast-2", "--stack", "prod");
+        const otherSync = (parse(other.stdout) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json");
+        expect(JSON.parse(otherSync.content)).to.include({ region: "ap-southeast-2", path: "/vpn-gateway/prod" });
+        const badStack = render("--config", plain, "--stack", "my stack", "--region", "eu-west-1");
+        expect(badStack.status).to.equal(1);
+        expect(badStack.stderr).to.contain(`stack name "my stack": it names the stack's SSM parameters`);
+        const badRegion = render("--config", plain, "--stack", "dev", "--region", "Ireland");
+        expect(badRegion.status).to.equal(1);
+        expect(badRegion.stderr).to.contain('--region: "Ireland" is not an AWS region like eu-west-1');
+        const both = render("--config", EXAMPLE, "--out", "/dev/null", "--out-dir", "/tmp/x");
+        expect(both.status).to.equal(2);
+    });
+
+    it("needs the PSK written for ssm-parameters.json only (the user-data does not hold it)", () => {
+        const noPsk = tempFile("Pulumi.nopsk.yaml", stringify({ config: { "aws:region": "eu-west-1", "vpn-gateway:users": [{ name: "a", password: "p" }] } }));
+        expect(render("--config", noPsk).status).to.equal(0);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+        const result = render("--config", noPsk, "--out-dir", dir);
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain("vpn-gateway:psk: required for ssm-parameters.json");
     });
 
     it("renders without Pulumi: the renderers and the composer load none of it", () => {

@@ -1,0 +1,134 @@
+// The gateway's secrets as SSM Parameter Store holds them: names and values (pure). The program
+// creates exactly these (aws/gateway.ts, through the parts that own them), `npm run render
+// --out-dir` writes them for a test bed, and the gateway's vpn-gateway-sync reads them
+// (templates/sync/vpn-gateway-sync.mustache: the format, the names it follows).
+//
+//   /vpn-gateway/<stack>/psk            the PSK
+//   /vpn-gateway/<stack>/users/<bb>     the users whose name's SHA-256 starts with the byte bb (two
+//                                       lowercase hex digits), as compact JSON
+//                                       {"format":1,"users":[{"name","password","ip"?},...]},
+//                                       sorted by name; only buckets that hold a user exist
+//   /vpn-gateway/<stack>/users/<bb>-2   ... -3, ...: the rest of bucket bb when its JSON would be
+//                                       over 4096 characters (split in name order)
+//
+// Every parameter is a SecureString of the standard tier (no charge; at most 4096 characters,
+// which every value here respects). The bucket of a user depends on the name alone, so one user's
+// change rewrites that bucket's one parameter: with 256 buckets, 5,000 users of realistic names and
+// passwords are about 20 to a bucket, some 1,000 characters. Only a bucket over 4096 characters is
+// split, and then a change there may move the split and rewrite more than one of its parameters.
+import { createHash } from "crypto";
+import { ConfigError, PROJECT, VpnUser } from "../config/settings";
+
+/** SSM's standard tier: a value of at most 4096 characters. */
+export const PARAMETER_VALUE_LIMIT = 4096;
+/** SSM's standard tier: at most 10,000 parameters per account and region (shared with everything else there). */
+export const STANDARD_PARAMETERS_PER_REGION = 10000;
+/** Every stack's parameters live under /vpn-gateway/<stack>. */
+export const PARAMETER_ROOT = `/${PROJECT}`;
+/** The version of the users parameters' JSON, which vpn-gateway-sync checks. */
+export const USERS_FORMAT = 1;
+/** Pulumi's own bound on a stack name; it keeps every parameter name far below SSM's 1011 characters. */
+export const STACK_NAME_MAX_LENGTH = 100;
+
+/** One parameter as SSM holds it, its value in plain: what ssm-parameters.json lists. */
+export interface SsmParameter {
+    name: string;
+    type: "SecureString";
+    value: string;
+}
+
+/**
+ * The stack's parameter path, /vpn-gateway/<stack>. A stack name is part of every parameter's name,
+ * so it must be made of what SSM allows in one: letters, digits, '_', '.', '-'.
+ */
+export function parameterPath(stack: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack) || stack.length > STACK_NAME_MAX_LENGTH) {
+        throw new ConfigError([
+            `stack name ${JSON.stringify(stack)}: it names the stack's SSM parameters (${PARAMETER_ROOT}/<stack>/...), so it may hold ` +
+                `only letters, digits, '_', '.' and '-', at most ${STACK_NAME_MAX_LENGTH} characters; use another stack name`,
+        ]);
+    }
+    return `${PARAMETER_ROOT}/${stack}`;
+}
+
+/** The PSK's parameter. */
+export function pskParameter(path: string, psk: string): SsmParameter {
+    return { name: `${path}/psk`, type: "SecureString", value: psk };
+}
+
+/** A user's bucket: the first byte of the SHA-256 of the name, as two lowercase hex digits. */
+export function userBucket(name: string): string {
+    return createHash("sha256").update(name, "utf8").digest("hex").slice(0, 2);
+}
+
+/** One user as the users parameters hold it: name, password, and ip only for a static address. */
+function record(user: VpnUser): string {
+    return JSON.stringify({ name: user.name, password: user.password, ...(user.ip ? { ip: user.ip } : {}) });
+}
+
+function usersValue(records: string[]): string {
+    return `{"format":${USERS_FORMAT},"users":[${records.join(",")}]}`;
+}
+
+/**
+ * The users' parameters, sorted by name. The same users in any order give the same parameters.
+ * Throws a ConfigError naming the users when a layout cannot be made (a record that could not fit
+ * one parameter, or more parameters than SSM's standard tier allows in a region), which the
+ * validated limits on names and passwords rule out: it is checked before anything is created all
+ * the same.
+ */
+export function usersParameters(path: string, users: VpnUser[]): SsmParameter[] {
+    const buckets = new Map<string, VpnUser[]>();
+    for (const user of users) {
+        const bucket = userBucket(user.name);
+        buckets.set(bucket, [...(buckets.get(bucket) ?? []), user]);
+    }
+    const empty = usersValue([]).length;
+    const parameters: SsmParameter[] = [];
+    for (const bucket of [...buckets.keys()].sort()) {
+        const members = buckets.get(bucket)!.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        // Greedy, in name order: each parameter takes users until the next would not fit.
+        const pieces: string[][] = [[]];
+        let length = empty;
+        for (const user of members) {
+            const text = record(user);
+            if (empty + text.length > PARAMETER_VALUE_LIMIT) {
+                const i = users.indexOf(user);
+                throw new ConfigError([
+                    `${PROJECT}:users[${i}]: its record is ${text.length} characters, more than one SSM parameter holds (${PARAMETER_VALUE_LIMIT}); shorten the name or password`,
+                ]);
+            }
+            const current = pieces[pieces.length - 1];
+            const added = text.length + (current.length > 0 ? 1 : 0);
+            if (current.length > 0 && length + added > PARAMETER_VALUE_LIMIT) {
+                pieces.push([text]);
+                length = empty + text.length;
+            } else {
+                current.push(text);
+                length += added;
+            }
+        }
+        pieces.forEach((piece, i) => {
+            parameters.push({ name: `${path}/users/${bucket}${i === 0 ? "" : `-${i + 1}`}`, type: "SecureString", value: usersValue(piece) });
+        });
+    }
+    return parameters;
+}
+
+/** Every parameter of a stack, sorted by name, each checked against SSM's standard tier. */
+export function sortedAndChecked(parameters: SsmParameter[]): SsmParameter[] {
+    const sorted = [...parameters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = sorted.map((p) => p.name);
+    const twice = names.filter((n, i) => i > 0 && names[i - 1] === n);
+    if (twice.length > 0) throw new Error(`two parameters named ${twice.join(", ")}`);
+    for (const p of sorted) {
+        if (p.value.length > PARAMETER_VALUE_LIMIT) throw new Error(`${p.name}: ${p.value.length} characters, over SSM's standard tier's ${PARAMETER_VALUE_LIMIT}`);
+        if (p.value.length === 0) throw new Error(`${p.name}: empty (SSM refuses an empty value)`);
+    }
+    if (sorted.length > STANDARD_PARAMETERS_PER_REGION) {
+        throw new ConfigError([
+            `${PROJECT}:users: ${sorted.length} SSM parameters would be needed, more than the ${STANDARD_PARAMETERS_PER_REGION} of SSM's standard tier in a region; use fewer users`,
+        ]);
+    }
+    return sorted;
+}

@@ -1,0 +1,105 @@
+// Sync: the gateway follows its users and PSK in SSM Parameter Store (vpn-gateway-sync). The
+// user-data gets what the sync needs that is no secret and no user's: sync.json (region, path,
+// pool), the installer, the units; the first boot installs the program from the stack's
+// PATH/program/N parameters (it does not fit the user-data), checked against the SHA-256 the
+// user-data carries, and runs its first sync before the VPN daemons start.
+import { createHash } from "crypto";
+import * as zlib from "zlib";
+import { ClientPool } from "../config/settings";
+import { BootComponent, renderTemplate, templateFile } from "./bootFile";
+import { PPP_SERVER_NAME } from "./l2tp";
+import { PARAMETER_VALUE_LIMIT, SsmParameter } from "./parameters";
+
+export const SYNC_CONFIG_FILE = "/etc/vpn-gateway/sync.json";
+export const SYNC_PROGRAM = "/usr/local/sbin/vpn-gateway-sync";
+export const SYNC_INSTALLER = "/usr/local/sbin/vpn-gateway-sync-install";
+export const PROGRAM_TEMPLATE = "sync/vpn-gateway-sync.mustache";
+
+/** An AWS region name as vpn-gateway-sync accepts it in sync.json (its REGION_PATTERN). */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
+
+/** What the Sync part renders from: where the parameters are, and the pool the users' addresses come from. */
+export interface SyncInput {
+    /** The AWS region of the stack's parameters. */
+    region: string;
+    /** The stack's parameter path, /vpn-gateway/<stack>. */
+    parameterPath: string;
+    /** The client pool: the gateway's address and the static range, which the sync checks users against. */
+    clientPool: ClientPool;
+}
+
+/** The sync program as the gateway runs it, its SHA-256, and the pieces its parameters hold. */
+export interface SyncProgram {
+    text: string;
+    sha256: string;
+    /** gzip (level 9), base64, in pieces of at most PARAMETER_VALUE_LIMIT characters. */
+    chunks: string[];
+}
+
+let program: SyncProgram | undefined;
+
+/** The program, rendered once per process (it takes no values: it renders to itself). */
+export function syncProgram(): SyncProgram {
+    if (!program) {
+        const text = renderTemplate(PROGRAM_TEMPLATE, {});
+        // No file name or time in the gzip header: the same program always gives the same chunks.
+        const packed = zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+        const chunks: string[] = [];
+        for (let i = 0; i < packed.length; i += PARAMETER_VALUE_LIMIT) chunks.push(packed.slice(i, i + PARAMETER_VALUE_LIMIT));
+        program = { text, sha256: createHash("sha256").update(text, "utf8").digest("hex"), chunks };
+    }
+    return program;
+}
+
+/**
+ * The program's parameters, PATH/program/1 to N: SecureStrings like every parameter of the stack,
+ * though nothing in them is secret (the installer checks them against the user-data's SHA-256).
+ */
+export function programParameters(parameterPath: string): SsmParameter[] {
+    return syncProgram().chunks.map((value, i) => ({ name: `${parameterPath}/program/${i + 1}`, type: "SecureString", value }));
+}
+
+/** sync.json: what vpn-gateway-sync follows (its load_config reads these keys). */
+export function syncConfig(input: SyncInput): string {
+    const { region, parameterPath, clientPool } = input;
+    if (!REGION_PATTERN.test(region)) throw new Error(`region ${JSON.stringify(region)} is not an AWS region like eu-west-1`);
+    return (
+        JSON.stringify(
+            {
+                region,
+                path: parameterPath,
+                serverName: PPP_SERVER_NAME,
+                clientPool: clientPool.cidr.text,
+                gatewayAddress: clientPool.gatewayAddress,
+                staticRange: clientPool.staticRange,
+            },
+            null,
+            2,
+        ) + "\n"
+    );
+}
+
+export function sync(input: SyncInput): BootComponent {
+    const { sha256, chunks } = syncProgram();
+    return {
+        // boto3 reaches SSM with the instance role's credentials (IMDSv2); in every supported release's archive.
+        packages: ["python3-boto3"],
+        files: [
+            { path: SYNC_CONFIG_FILE, permissions: "0644", owner: "root:root", content: syncConfig(input) },
+            templateFile(SYNC_INSTALLER, "0755", "sync/vpn-gateway-sync-install.mustache"),
+            templateFile("/etc/systemd/system/vpn-gateway-sync-boot.service", "0644", "sync/vpn-gateway-sync-boot.service.mustache"),
+            templateFile("/etc/systemd/system/vpn-gateway-sync.service", "0644", "sync/vpn-gateway-sync.service.mustache"),
+            templateFile("/etc/systemd/system/vpn-gateway-sync.timer", "0644", "sync/vpn-gateway-sync.timer.mustache"),
+        ],
+        commands: [
+            // The program, exactly the release this user-data names; then the users and the PSK,
+            // before the VPN daemons start (each stops the first boot visibly if SSM never answers).
+            [SYNC_INSTALLER, sha256, String(chunks.length)],
+            [SYNC_PROGRAM, "boot"],
+        ],
+        // Polls every 30 s from now on.
+        services: ["vpn-gateway-sync.timer"],
+        // Later boots: the boot run, before ipsec and xl2tpd (this boot ran it above).
+        enableOnly: ["vpn-gateway-sync-boot.service"],
+    };
+}
