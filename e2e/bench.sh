@@ -79,7 +79,7 @@ PSK="bench-psk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 } > "$WORK/Pulumi.bench.yaml"
 log "rendering: npm run render -- --config $WORK/Pulumi.bench.yaml (${CLIENTS} users, pool $POOL)"
 t0=$(date +%s.%N)
-(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --out "$WORK/user-data" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
+(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --region eu-west-1 --out "$WORK/user-data" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
   || { sed 's/^/  render| /' "$WORK/render.log"; echo "bench: render failed" >&2; exit 1; }
 FIG[render]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
 UDSIZE=$(stat -c %s "$WORK/user-data")

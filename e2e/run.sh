@@ -81,7 +81,10 @@ if [ -n "$USER_DATA" ]; then
 elif (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)'); then
   # render for the os whose Libreswan the image carries
   OS=$(image_os "$DIST" "$VARIANT")
-  args=(--config "$CONFIG" --out "$WORK/user-data" --os "$OS")
+  # render needs the stack's name (its SSM parameters' path, /vpn-gateway/<stack>) and region, both
+  # written to the gateway's sync.json: the config file's name without Pulumi. and .yaml, eu-west-1
+  STACK=$(basename "$CONFIG" .yaml); STACK=${STACK#Pulumi.}
+  args=(--config "$CONFIG" --out "$WORK/user-data" --os "$OS" --stack "$STACK" --region eu-west-1)
   [ $BAKE = yes ] && args+=(--public-ip "$PUBLIC_IP")
   log "rendering: npm run render -- ${args[*]}"
   if ! (cd "$ROOT" && npm run --silent render -- "${args[@]}") > "$WORK/render.log" 2>&1; then
