@@ -35,10 +35,11 @@ export function parseProbeOutput(stdout: string | undefined): ProbeResult {
 
 /**
  * The instance role's policy: read the stack's parameters and nothing else. GetParametersByPath is
- * authorized against the path asked for (the sync asks for PATH, the installer for nothing
- * else), so PATH itself and everything under it; GetParameters (decryption) against each name, all
- * under PATH. No kms:Decrypt: the parameters are encrypted with the account's AWS-managed aws/ssm
- * key, whose key policy lets every principal of the account decrypt through SSM.
+ * authorized against the path asked for, not the parameters it returns: PATH (what the sync lists)
+ * and PATH/* (any path below it). GetParameters (the values: the sync's changed parameters, the
+ * installer's program) against each name, all under PATH. No kms:Decrypt: the parameters are
+ * encrypted with the account's AWS-managed aws/ssm key, whose key policy lets every principal of
+ * the account decrypt through SSM (a customer-managed key would need it, on the key's ARN).
  */
 export function parameterReadPolicy(arnPrefix: string, parameterPath: string): object {
     const path = `${arnPrefix}:parameter${parameterPath}`;

@@ -55,12 +55,6 @@ const one = (type: string) => {
 /** Pulumi's marker on a secret value as the mock monitor receives it. */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-function secretValue(input: any): any {
-    expect(input, "a secret input").to.be.an("object");
-    expect(input["4dabf18193072939515e22adb298388d"], "secret marker").to.equal(SECRET_SIG);
-    return input.value;
-}
-
 /** The instance's user-data as EC2 gets it: plain, never marked secret (it holds none). */
 function userDataBytesOf(instance: Created): Buffer {
     const input = instance.inputs.userDataBase64;
