@@ -31,12 +31,15 @@
 #   --skip-reboot     first boot only: no reboot phase, reboot_* checks not expected (mutants.sh)
 #   --stop-after A,B  end the run once checks A and B have run (mutants.sh: nothing after the
 #                     checks a mutant must fail matters); later checks are reported as SKIP
+#   --ssm-params FILE the SSM parameters AWS holds when the gateway first boots: a JSON array of
+#                     {"name","type","value"} the test bed's SSM stand-in is seeded with (in the VM:
+#                     /srv/e2e/ssm-parameters.json; `ssm-standin` changes them while the gateway runs)
 # The test clients' PSK and passwords always come from --config (default Pulumi.example.yaml),
 # never from the user-data: with --user-data a broken secret in the user-data must fail.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
+SSM_PARAMS=""; CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
 PUBLIC_IP=203.0.113.10
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --guest-reboot) REBOOT=guest; shift ;;
     --skip-reboot) SKIP_REBOOT=yes; shift ;;
     --stop-after) export E2E_STOP_AFTER="$2"; shift 2 ;;
+    --ssm-params) SSM_PARAMS="$(realpath "$2")"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -124,6 +128,13 @@ printf 'instance-id: %s\nlocal-hostname: vpn-gateway\n' "$IID" > "$WORK/seed/met
 genisoimage -quiet -volid cidata -joliet -rock -o "$WORK/seed.iso" "$WORK/seed/user-data" "$WORK/seed/meta-data"
 E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
 log "test clients' PSK and passwords from $CONFIG (not from the user-data)"
+if [ -n "$SSM_PARAMS" ]; then
+  node -e 'const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    if (!Array.isArray(a) || !a.every((p) => p && ["name", "type", "value"].every((k) => typeof p[k] === "string")))
+      throw new Error(process.argv[1] + ": a JSON array of {name, type, value} strings expected");' "$SSM_PARAMS"
+  cp "$SSM_PARAMS" "$WORK/param/ssm-parameters.json"
+  log "SSM stand-in seeded from $SSM_PARAMS ($(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).length)' "$SSM_PARAMS") parameters)"
+fi
 # The product's deploy-time health probe (cli/probe.ts), compiled with the project's tsc; the VM
 # runs it with Debian's nodejs from the "internet" side against the public address.
 if (cd "$ROOT" && npx --no-install tsc --outDir "$WORK/param/probe" --module commonjs --target es2020 --types node \
@@ -149,9 +160,13 @@ if [ $REBOOT = cold ]; then
 else
   ROOT_DRIVE="file=$DISK,format=raw,if=virtio,snapshot=on"
 fi
+# 1 GiB for the instance (a t3.micro) + 256 MiB for the test bed's SSM stand-in (moto: ~155 MB
+# resident, most of it EC2 data moto's SSM module loads at import), which lives outside the
+# instance on AWS.
+VM_MEM=$(( 1024 + 256 ))
 start_qemu() {  # start_qemu N: boot N, console in console-N.log
   CONSOLE="$WORK/console-$1.log"; : > "$CONSOLE"
-  qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1024 \
+  qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m "$VM_MEM" \
     -display none -vga none -monitor none -serial "file:$CONSOLE" \
     -serial "unix:$WORK/shell.sock,server=on,wait=off" -nic none \
     "${BOOT_ARGS[@]}" \

@@ -7,7 +7,9 @@
 #                      debs) closed over dependencies relative to that rootfs, the generic kernel
 #                      for the cloud image, and linux-modules-extra-* packages laid out as Ubuntu's;
 #                      plus repo.iso of it
-#   image-VARIANT-KEY/ the disk the VM boots (rootfs + e2e/image/overlay), one per variant:
+#   awsroot-KEY/       Debian 13's moto (python3-moto's closure, unpacked) for the test bed's SSM
+#                      stand-in, the same tree in every image (stage S)
+#   image-VARIANT-KEY/ the disk the VM boots (rootfs + e2e/image/overlay + awsroot), one per variant:
 #     generic          rootfs.img (ext4) + vmlinuz + initrd.img: every module in the kernel package
 #     ubuntu           as Ubuntu's cloud images: the L2TP modules only in linux-modules-extra-<kver>
 #     ubuntu-minimal   as a minimal Ubuntu kernel: L2TP and PPP only in linux-modules-extra-<kver>
@@ -253,10 +255,67 @@ else
   log "stage B: reusing $REPO"
 fi
 
+# ---- stage S: the AWS stand-in's root: Debian 13's moto, the same for both dists -----------------
+# The gateway will read its users and PSK from SSM Parameter Store; the test bed answers at
+# ssm.REGION.amazonaws.com with the maintained emulator moto. Debian 13 packages it (python3-moto
+# 5.1); Debian 12 has none, so both images carry one Debian 13 tree of python3-moto's Depends
+# closure (+ python3-flask-cors, which moto_server imports and the package does not depend on),
+# run chrooted in the test bed's `aws` namespace (overlay/usr/local/lib/e2e/ssm-standin). Resolved
+# by the host's apt against an empty package status in a private apt directory (so the closure is
+# complete: Python 3.13, libc6, ...), unpacked with dpkg-deb -x (no maintainer scripts run: the
+# usrmerge links, the CA bundle requests loads at import, and the byte-code are made here), never
+# registered with any dpkg. Not in the gateway's package database, so its apt closure is unaffected.
+STANDIN_SUITE=trixie
+STANDIN_PKGS="python3-moto python3-flask-cors"
+S_VERSION=1
+KEY_S=$(printf '%s\n' "$S_VERSION" "$STANDIN_SUITE" "$MIRROR" "$STANDIN_PKGS" | hash_of)
+AWSROOT="$CACHE/awsroot-$KEY_S"
+if [ ! -e "$AWSROOT/.done" ]; then
+  T0=$(date +%s)
+  rm -rf "$AWSROOT" "$AWSROOT.tmp"
+  A="$AWSROOT.tmp/apt"; TREE="$AWSROOT.tmp/tree"
+  mkdir -p "$A/lists/partial" "$A/archives/partial" "$A/etc/apt.conf.d" "$A/etc/preferences.d" "$A/etc/sources.list.d" "$TREE"
+  : > "$A/status"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $STANDIN_SUITE main" > "$A/etc/sources.list"
+  printf '%s\n' "Dir::Etc \"$A/etc\";" "Dir::State \"$A\";" "Dir::State::status \"$A/status\";" "Dir::Cache \"$A\";" \
+    "Dir::Cache::archives \"$A/archives\";" 'APT::Architecture "amd64";' 'APT::Architectures { "amd64"; };' \
+    'APT::Install-Recommends "false";' 'APT::Sandbox::User "root";' 'Debug::NoLocking "true";' > "$A/apt.conf"
+  log "stage S: resolving + downloading $STANDIN_PKGS from $STANDIN_SUITE (about 15 s)"
+  APT_CONFIG="$A/apt.conf" apt-get update -qq >&2
+  # shellcheck disable=SC2086  # one package per word
+  APT_CONFIG="$A/apt.conf" apt-get install -y -qq --download-only $STANDIN_PKGS >&2
+  for d in "$A"/archives/*.deb; do dpkg-deb -x "$d" "$TREE"; done
+  # What debootstrap and the maintainer scripts would have made: the merged-/usr links, and the
+  # CA bundle (python3-requests loads it at import; the stand-in itself makes no TLS requests).
+  for d in bin lib lib64 sbin; do [ -e "$TREE/$d" ] || ln -s "usr/$d" "$TREE/$d"; done
+  mkdir -p "$TREE/etc/ssl/certs"
+  cat "$TREE"/usr/share/ca-certificates/mozilla/*.crt > "$TREE/etc/ssl/certs/ca-certificates.crt"
+  rm -rf "$TREE"/usr/share/doc "$TREE"/usr/share/man "$TREE"/usr/share/locale "$TREE"/usr/share/info "$TREE"/usr/share/lintian
+  # Mount points ssm-standin uses inside the chroot.
+  mkdir -p "$TREE"/proc "$TREE"/dev "$TREE"/tmp "$TREE"/e2e "$TREE"/run/e2e-aws "$TREE"/run/e2e-imds "$TREE"/var/lib/e2e-aws
+  # Byte-code now (py3compile would have in postinst): under TCG, importing moto and botocore
+  # from source would cost the VM tens of seconds at every boot.
+  PYLIB=$(cd "$TREE" && ls -d usr/lib/python3.[0-9]*)
+  env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$TREE" /usr/bin/python3 -m compileall -q /usr/lib/python3/dist-packages "/$PYLIB" >&2 \
+    || log "stage S: compileall reported files it could not compile (they are imported from source)"
+  env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$TREE" /usr/bin/python3 -c 'import moto.server, moto.ssm.models, flask_cors, werkzeug.serving' \
+    || { log "stage S: moto does not import in the tree"; exit 1; }
+  # shellcheck disable=SC2012  # Debian package file names: no whitespace in them
+  ls "$A"/archives/*.deb | sed 's#.*/##' > "$AWSROOT.tmp/debs.txt"
+  log "stage S: $(wc -l < "$AWSROOT.tmp/debs.txt") debs, $(du -cm "$A"/archives/*.deb | tail -n 1 | cut -f1) MB downloaded, tree $(du -sm "$TREE" | cut -f1) MB"
+  rm -rf "$A"
+  mv "$AWSROOT.tmp" "$AWSROOT"; touch "$AWSROOT/.done"
+  # shellcheck disable=SC2012  # ls -t: newest first; the names are ours (hex key)
+  ls -dt "$CACHE"/awsroot-* | tail -n +3 | xargs -r rm -rf   # keep the two newest
+  log "stage S: done in $(( $(date +%s) - T0 )) s"
+else
+  log "stage S: reusing $AWSROOT"
+fi
+
 # ---- stage C: the bootable disk of one variant = rootfs + overlay (+ the variant's layout) ------
 C_VERSION=2
 BASE=$ROOTFS; [ "$VARIANT" = debian-cloud ] && BASE=$ROOTFS_CLOUD
-KEY_C=$( { echo "$C_VERSION $VARIANT $KEY_A $KEY_A2"; sha256sum "$HERE/build.sh"; cd "$HERE/overlay" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | hash_of)
+KEY_C=$( { echo "$C_VERSION $VARIANT $KEY_A $KEY_A2 $KEY_S"; sha256sum "$HERE/build.sh"; cd "$HERE/overlay" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | hash_of)
 IMAGE="$CACHE/image-$SUITE-$VARIANT-$KEY_C"
 
 # unown_modules DIR...: drop those module directories from the kernel package's dpkg file list
@@ -292,6 +351,23 @@ if [ ! -e "$IMAGE/.done" ]; then
   mkdir -p "$STAGE/etc/systemd/system/getty.target.wants"
   ln -sf /lib/systemd/system/serial-getty@.service "$STAGE/etc/systemd/system/getty.target.wants/serial-getty@ttyS1.service"
   mkdir -p "$STAGE/srv/repo" "$STAGE/srv/e2e"
+  # The SSM stand-in: the Debian 13 moto tree (hard links, as the rootfs), and a test CA of this
+  # image in the system trust store (as update-ca-certificates adds a local CA; here, not at boot:
+  # under TCG the script's ~800 forks would delay cloud-init by a minute). The endpoint's own
+  # certificate (for ssm.REGION.amazonaws.com) is signed with it at boot (ssm-standin run).
+  cp -al "$AWSROOT/tree" "$STAGE/opt/aws-standin"
+  mkdir -p "$STAGE/etc/e2e/aws-ca"; chmod 0700 "$STAGE/etc/e2e/aws-ca"
+  chroot "$STAGE" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=vpn-gateway e2e test CA (not AWS)" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout /etc/e2e/aws-ca/ca.key -out /etc/e2e/aws-ca/ca.crt 2>/dev/null
+  mkdir -p "$STAGE/usr/local/share/ca-certificates"
+  cp "$STAGE/etc/e2e/aws-ca/ca.crt" "$STAGE/usr/local/share/ca-certificates/vpn-gateway-e2e-test-ca.crt"
+  # update-ca-certificates rewrites /etc/ssl/certs: the stage gets its own copy of that directory
+  # first, so the hard-linked cached rootfs stays as it is.
+  rm -rf "$STAGE/etc/ssl/certs"; cp -a "$BASE/etc/ssl/certs" "$STAGE/etc/ssl/certs"
+  chroot "$STAGE" update-ca-certificates >&2
+  grep -qF "$(sed -n 2p "$STAGE/etc/e2e/aws-ca/ca.crt")" "$STAGE/etc/ssl/certs/ca-certificates.crt" \
+    || { log "stage C: the test CA is not in the image's trust store"; exit 1; }
   case "$VARIANT" in
     ubuntu|ubuntu-minimal)
       # Ubuntu's layout: L2TP (ubuntu-minimal: and PPP) gone from the kernel package, offered by

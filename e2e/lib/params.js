@@ -49,5 +49,8 @@ const params = {
   users: users.map((u) => ({ name: u.name, password: u.password })),
   admin_cidr: get("adminCidr") || "",
   allow_client_to_client: String(get("allowClientToClient")) === "true",
+  // the region the gateway's SSM client uses (the stack's aws:region): the test bed names
+  // ssm.<region>.amazonaws.com after it and the metadata stand-in's placement follows it
+  aws_region: c["aws:region"] || "eu-west-1",
 };
 fs.writeFileSync(out, JSON.stringify(params, null, 2));

@@ -12,17 +12,25 @@
 #   c3    (a second device behind the same home NAT) 192.168.1.11/24
 #   c2    (client on the internet, no NAT of its own) 198.51.100.66/30
 #   far   (a host on the internet) 192.0.2.100/24, whoami server :8080 (says who it sees)
+#   aws   (AWS's public endpoints) 198.51.100.202/30: ssm.REGION.amazonaws.com on 443, the SSM
+#         Parameter Store stand-in (e2e-aws-standin.service: moto; /etc/hosts names it; its
+#         certificate's CA is in the image's trust store). IMDS serves the instance role's
+#         credentials; the stand-in accepts requests signed with them and nothing else.
 set -eu
 LIB=/usr/local/lib/e2e
 PUBLIC_IP=203.0.113.10
 [ -r /srv/e2e/params.json ] && PUBLIC_IP=$(python3 -c 'import json;print(json.load(open("/srv/e2e/params.json")).get("public_ip","203.0.113.10"))')
+# The region the gateway's configuration names (params.js: the stack's aws:region).
+REGION=eu-west-1
+[ -r /srv/e2e/params.json ] && REGION=$(python3 -c 'import json;print(json.load(open("/srv/e2e/params.json")).get("aws_region") or "eu-west-1")')
+AWS_IP=198.51.100.202
 GW_IP=172.31.16.10
 nft() { LD_LIBRARY_PATH=/opt/testbed/usr/lib/x86_64-linux-gnu /opt/testbed/usr/sbin/nft "$@"; }
 say() { echo "E2E-TESTBED: $*"; }
 mkdir -p /run/e2e
 
 modprobe -a veth bridge
-for ns in vpc vpchost inet home c1 c2 c3 far; do ip netns add $ns; ip -n $ns link set lo up; done
+for ns in vpc vpchost inet home c1 c2 c3 far aws; do ip netns add $ns; ip -n $ns link set lo up; done
 
 # veth pair helper: link NS1 IF1 NS2 IF2 ("root" = the gateway's namespace)
 link() {
@@ -39,6 +47,7 @@ link home lan0 c1 eth0
 link home lan1 c3 eth0
 link inet c2-0 c2 eth0
 link inet far0 far eth0
+link inet aws0 aws eth0
 
 # The gateway: one NIC with a private address, as on a Nitro instance. Forwarding, firewall and
 # everything else is left to the product's cloud-config.
@@ -58,6 +67,7 @@ ip -n inet addr add 198.51.100.249/30 dev vpc0
 ip -n inet addr add 198.51.100.1/30 dev home0
 ip -n inet addr add 198.51.100.65/30 dev c2-0
 ip -n inet addr add 192.0.2.1/24 dev far0
+ip -n inet addr add 198.51.100.201/30 dev aws0
 ip -n inet route add 203.0.113.0/24 via 198.51.100.250
 
 ip -n home addr add 198.51.100.2/30 dev wan0
@@ -74,6 +84,13 @@ ip -n c2 addr add 198.51.100.66/30 dev eth0
 ip -n c2 route add default via 198.51.100.65
 ip -n far addr add 192.0.2.100/24 dev eth0
 ip -n far route add default via 192.0.2.1
+ip -n aws addr add $AWS_IP/30 dev eth0
+ip -n aws route add default via 198.51.100.201
+
+# The SSM endpoint's name, as the gateway resolves it (it has no DNS server in the test bed). A
+# second boot of the same disk finds the line of the first: replaced, not repeated.
+sed -i '/# e2e-testbed$/d' /etc/hosts
+echo "$AWS_IP ssm.$REGION.amazonaws.com # e2e-testbed" >> /etc/hosts
 
 for ns in vpc inet home; do
   ip netns exec $ns sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
@@ -95,7 +112,12 @@ NFT
 
 # Background services of the test bed (they outlive this oneshot unit: RemainAfterExit).
 start_bg() { local name=$1; shift; setsid "$@" >"/run/e2e/$name.log" 2>&1 < /dev/null & echo $! > "/run/e2e/$name.pid"; }
-start_bg imds    ip netns exec vpc python3 $LIB/imds.py --public-ip "$PUBLIC_IP" --local-ip $GW_IP --mac 02:e2:e2:00:00:05
+start_bg imds    ip netns exec vpc python3 $LIB/imds.py --public-ip "$PUBLIC_IP" --local-ip $GW_IP --mac 02:e2:e2:00:00:05 \
+  --region "$REGION" --credentials-file /run/e2e/imds-credentials.json
 start_bg whoami-far ip netns exec far python3 $LIB/whoami.py 8080
 start_bg whoami-vpchost ip netns exec vpchost python3 $LIB/whoami.py 8080
-say "network built: gateway ens5 $GW_IP/20 via 172.31.16.1, public $PUBLIC_IP (1:1 NAT), IMDSv2 at 169.254.169.254"
+# The SSM stand-in starts after this unit (it needs the namespaces and IMDS's credentials file)
+# and takes a while under TCG (moto's imports); cloud-init does not wait for it, as an instance
+# does not wait for AWS: the gateway's sync retries until the endpoint answers.
+systemctl start --no-block e2e-aws-standin.service
+say "network built: gateway ens5 $GW_IP/20 via 172.31.16.1, public $PUBLIC_IP (1:1 NAT), IMDSv2 at 169.254.169.254, SSM stand-in ssm.$REGION.amazonaws.com -> $AWS_IP (starting)"
