@@ -5,7 +5,7 @@
 // DIR/ssm-parameters.json, [{"name", "type", "value"}] with the values in plain, what pulumi up
 // creates), so that any test bed can serve them.
 // --stack names the parameter path (/vpn-gateway/<stack>; default: from a Pulumi.<stack>.yaml file
-// name), --region the region in sync.json (default: the file's aws:region). --os renders for that
+// name, else dev), --region the region in sync.json (default: the file's aws:region, else us-east-1). --os renders for that
 // os instead of the stack's vpn-gateway:os (the VM suite boots one stack on both Debian releases).
 import * as fs from "fs";
 import * as path from "path";
@@ -34,24 +34,30 @@ function parseArgs(argv: string[]): Record<string, string> {
     return options;
 }
 
-/** The stack's name: --stack, or the NAME of a Pulumi.NAME.yaml config file. */
+/** Used when neither a flag nor the config file says: a local render needs no deployed stack. */
+export const DEFAULT_STACK = "dev";
+export const DEFAULT_REGION = "us-east-1";
+
+/** The stack's name: --stack, or the NAME of a Pulumi.NAME.yaml config file, else DEFAULT_STACK (said on stderr). */
 function stackName(options: Record<string, string>): string {
     if (options.stack !== undefined) return options.stack;
     const match = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(options.config));
     if (match) return match[1];
-    throw new ConfigError([
-        `--stack: required, as ${JSON.stringify(path.basename(options.config))} is not named Pulumi.<stack>.yaml; ` +
-            `the stack's name is its parameters' path (/vpn-gateway/<stack>)`,
-    ]);
+    console.error(
+        `render: stack "${DEFAULT_STACK}" (parameters under /vpn-gateway/${DEFAULT_STACK}), as ${JSON.stringify(path.basename(options.config))} ` +
+            `is not named Pulumi.<stack>.yaml; --stack NAME renders another`,
+    );
+    return DEFAULT_STACK;
 }
 
-/** The region: --region, or the file's aws:region. */
+/** The region: --region, or the file's aws:region, else DEFAULT_REGION (said on stderr). */
 function region(options: Record<string, string>, text: string): string {
     const fromFile = awsRegionFromStackFile(text);
     const value = options.region ?? fromFile;
     const setting = options.region !== undefined ? "--region" : "aws:region";
     if (value === undefined) {
-        throw new ConfigError([`--region: required, as ${options.config} sets no aws:region; the gateway reads its parameters in that region`]);
+        console.error(`render: region ${DEFAULT_REGION}, as ${options.config} sets no aws:region; --region REGION renders another`);
+        return DEFAULT_REGION;
     }
     if (!REGION_PATTERN.test(value)) throw new ConfigError([`${setting}: ${JSON.stringify(value)} is not an AWS region like eu-west-1`]);
     return value;

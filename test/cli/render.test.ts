@@ -136,14 +136,14 @@ describe("render command", function () {
         expect(outputs[1].parameters).to.contain("a-changed-psk-0123456789");
     });
 
-    it("takes the stack from --stack or a Pulumi.<stack>.yaml name, the region from --region or aws:region, else says which flag", () => {
+    it("takes the stack from --stack or a Pulumi.<stack>.yaml name, the region from --region or aws:region, else dev and us-east-1, saying so", () => {
         const plain = tempFile("stack.yaml", stringify({ config: { "vpn-gateway:psk": "a-valid-psk-0123", "vpn-gateway:users": [{ name: "a", password: "p" }] } }));
-        const noStack = render("--config", plain, "--region", "eu-west-1");
-        expect(noStack.status).to.equal(1);
-        expect(noStack.stderr).to.contain('--stack: required, as "stack.yaml" is not named Pulumi.<stack>.yaml');
-        const noRegion = render("--config", plain, "--stack", "dev");
-        expect(noRegion.status).to.equal(1);
-        expect(noRegion.stderr).to.contain("--region: required");
+        const neither = render("--config", plain);
+        expect(neither.status, neither.stderr).to.equal(0);
+        expect(neither.stderr).to.contain('stack "dev" (parameters under /vpn-gateway/dev), as "stack.yaml" is not named Pulumi.<stack>.yaml; --stack NAME renders another');
+        expect(neither.stderr).to.contain("region us-east-1, as");
+        const defaults = (parse(neither.stdout) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json");
+        expect(JSON.parse(defaults.content)).to.include({ region: "us-east-1", path: "/vpn-gateway/dev" });
         const given = render("--config", plain, "--stack", "dev.1", "--region", "us-east-2");
         expect(given.status, given.stderr).to.equal(0);
         const sync = (parse(given.stdout) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json");
