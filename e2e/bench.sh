@@ -16,7 +16,8 @@
 #  2. bare boot: the same image and VM size with a trivial cloud-config ("#cloud-config\n{}"),
 #     measured to cloud-init's final stage done (cloud-init's own "Up N seconds").
 #  3. gateway boot: a bench stack (N users, pool 10.77.0.0/24) rendered with the product's
-#     `npm run render`, measured to gateway ready (pluto on 500/4500, xl2tpd on 1701, as the
+#     `npm run render -- --out-dir` (the user-data, and the SSM parameters the test bed's SSM
+#     stand-in is seeded with: the users, the PSK and the sync program), measured to gateway ready (pluto on 500/4500, xl2tpd on 1701, as the
 #     harness defines it) — reported as uptime and as a ratio to the bare boot.
 #  4. clients in that VM (e2e/image/overlay/usr/local/lib/e2e/bench.sh): client 1 alone, then
 #     clients 2..N with at most P connecting at once; each a real IKEv1/IPsec + L2TP + PPP session
@@ -77,14 +78,16 @@ PSK="bench-psk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   echo "  vpn-gateway:dnsServers:"
   echo "    - 8.8.8.8"
 } > "$WORK/Pulumi.bench.yaml"
-log "rendering: npm run render -- --config $WORK/Pulumi.bench.yaml (${CLIENTS} users, pool $POOL)"
+log "rendering: npm run render -- --config $WORK/Pulumi.bench.yaml --out-dir $WORK/render (${CLIENTS} users, pool $POOL)"
 t0=$(date +%s.%N)
-(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --region eu-west-1 --out "$WORK/user-data" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
+# stack "bench" (/vpn-gateway/bench), region eu-west-1: the test bed's default without params.json
+(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --stack bench --region eu-west-1 --out-dir "$WORK/render" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
   || { sed 's/^/  render| /' "$WORK/render.log"; echo "bench: render failed" >&2; exit 1; }
+cp "$WORK/render/user-data" "$WORK/user-data"
 FIG[render]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
 UDSIZE=$(stat -c %s "$WORK/user-data")
 GZ=""; [ "$(head -c2 "$WORK/user-data" | od -An -tx1 | tr -d ' ')" = 1f8b ] && GZ=" gzip"
-FIG[userdata]="${UDSIZE} bytes${GZ} (${CLIENTS} users)"
+FIG[userdata]="${UDSIZE} bytes${GZ} (${CLIENTS} users in $(node "$E2E/lib/ssm-params.js" check "$WORK/render/ssm-parameters.json") SSM parameters)"
 log "user-data: ${FIG[userdata]}, render took ${FIG[render]}s"
 
 # ---- image build --------------------------------------------------------------------------------
@@ -122,16 +125,18 @@ for f in rootfs.img vmlinuz initrd.img; do ln -f "$IMAGE_DIR/$f" "$WORK/img/$f";
 ln -f "$REPO_ISO" "$WORK/img/repo.iso"
 
 # ---- one VM boot ----------------------------------------------------------------------------------
-# boot_vm NAME USER_DATA BENCH_JSON: boots, streams progress, waits for power-off; console in
-# $WORK/NAME/console.log, the BENCHRES lines in $WORK/NAME/results.txt
+# boot_vm NAME USER_DATA BENCH_JSON [SSM_PARAMETERS]: boots, streams progress, waits for power-off;
+# console in $WORK/NAME/console.log, the BENCHRES lines in $WORK/NAME/results.txt. SSM_PARAMETERS
+# seeds the test bed's SSM stand-in (/srv/e2e/ssm-parameters.json, as run.sh --ssm-params).
 boot_vm() {
-  local name=$1 ud=$2 bj=$3 d="$WORK/$1" qpid pos=0 size carry="" last t_boot now line msg
+  local name=$1 ud=$2 bj=$3 ssm=${4:-} d="$WORK/$1" qpid pos=0 size carry="" last t_boot now line msg
   mkdir -p "$d/seed" "$d/param"
   cp "$ud" "$d/seed/user-data"
   printf 'instance-id: i-bench%s\nlocal-hostname: vpn-gateway\n' "$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')" > "$d/seed/meta-data"
   genisoimage -quiet -volid cidata -joliet -rock -o "$d/seed.iso" "$d/seed/user-data" "$d/seed/meta-data"
   cp "$bj" "$d/param/bench.json"
-  genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$d/param.iso" "$d/param/bench.json"
+  [ -z "$ssm" ] || cp "$ssm" "$d/param/ssm-parameters.json"
+  genisoimage -quiet -volid E2EPARAM -joliet -rock -o "$d/param.iso" "$d/param"
   qemu-img create -q -f qcow2 -F raw -b "$WORK/img/rootfs.img" "$d/disk.qcow2"
   : > "$d/console.log"
   qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m "$MEM" \
@@ -204,7 +209,7 @@ const users = []; for (let i = 1; i <= +n; i++) { const k = String(i).padStart(3
 fs.writeFileSync(out, JSON.stringify({ mode: "gateway", clients: +n, parallel: +p, public_ip: pub, gw_ppp_ip: gw, pool_cidr: pool,
   psk, users, ike_timeout: 90, ppp_timeout: 90, client_budget: +budget }, null, 1));
 ' "$WORK/gateway-bench.json" "$CLIENTS" "$PARALLEL" "$PUBLIC_IP" "$GWPPP" "$POOL" "$PSK" "$BUDGET"
-boot_vm gateway "$WORK/user-data" "$WORK/gateway-bench.json"
+boot_vm gateway "$WORK/user-data" "$WORK/gateway-bench.json" "$WORK/render/ssm-parameters.json"
 
 # ---- figures ---------------------------------------------------------------------------------------
 BARE_CI=$(r bare cloud_init_done); GW_CI=$(r gateway cloud_init_done); GW_READY=$(r gateway gateway_ready)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # VM end-to-end test of the gateway's first boot (and try-out).
 #
-#   bash e2e/run.sh [--config FILE] [--dist bookworm|trixie] [--image VARIANT] [--profile full|platforms|kernel]
+#   bash e2e/run.sh [--config FILE] [--dist bookworm|trixie] [--image VARIANT] [--profile P]
 #                   [--try] [--bake-public-ip]
 #                   [--user-data FILE] [--timeout SEC]
 #
-# Renders the gateway's cloud-config with the product's own `npm run render`, boots it in a
-# Debian 12 or 13 VM (QEMU/TCG) on an EC2-like test bed (private ens5, 1:1 NAT, IMDSv2), and lets real
+# Renders the gateway's user-data and SSM parameters with the product's own `npm run render --
+# --out-dir`, boots the user-data in a Debian 12 or 13 VM (QEMU/TCG) on an EC2-like test bed
+# (private ens5, 1:1 NAT, IMDSv2, SSM Parameter Store seeded with the parameters), and lets real
 # L2TP/IPsec clients behind NATs check it. Streams progress from the serial console, prints each
 # "CHECK name PASS|FAIL reason", and ends with "N passed, M failed". Exit 0 only if all passed.
 #   --dist D          bookworm (default: Debian 12, Ubuntu 24.04's daemons) or trixie (Debian 13,
@@ -19,11 +20,17 @@
 #   --profile P       full (default): every check; platforms: the gateway's basics, the real
 #                     platforms' clients and two devices behind one NAT; kernel: the image's kernel
 #                     checks, one client (what the debian-cloud run needs, in a third of the time);
+#                     live: the gateway's basics and users/PSK changed in SSM on the running gateway
+#                     (issue 9); live-long: 5,000 users synced and a reboot while SSM is unreachable.
+#                     Parts join with "+" (platforms+live, full+live+live-long; kernel stands alone);
 #                     each with the reboot checks unless --skip-reboot. The harness announces its
 #                     checks (PLAN) and the run fails for any that did not report.
 #   --try             one demo client, prints address/user/IP/timings and a verdict (e2e/try.sh)
 #   --bake-public-ip  render with --public-ip (the gateway does not need IMDS for its address)
-#   --user-data FILE  boot this user-data instead of rendering (debugging)
+#   --user-data FILE  boot this user-data instead of the rendered one (debugging, mutants.sh); the SSM
+#                     parameters are still rendered from --config unless --ssm-params gives them
+#   --timeout SEC     bound on the whole run from the first QEMU start (default 2700 s; +600 s with
+#                     the live part, +1200 s with live-long)
 #   --hold            debugging: the VM stays up after the checks (root shell: e2e/lib/vmsh.py)
 #   --guest-reboot    reboot test as a reboot inside the same QEMU (default: power off, then boot
 #                     the same disk in a new QEMU; under TCG a warm reboot sometimes spends ~90 s
@@ -33,13 +40,15 @@
 #                     checks a mutant must fail matters); later checks are reported as SKIP
 #   --ssm-params FILE the SSM parameters AWS holds when the gateway first boots: a JSON array of
 #                     {"name","type","value"} the test bed's SSM stand-in is seeded with (in the VM:
-#                     /srv/e2e/ssm-parameters.json; `ssm-standin` changes them while the gateway runs)
+#                     /srv/e2e/ssm-parameters.json; `ssm-standin` changes them while the gateway runs).
+#                     Default: the ssm-parameters.json of the render (the stack's PSK, users and the
+#                     gateway's sync program, what `pulumi up` would create)
 # The test clients' PSK and passwords always come from --config (default Pulumi.example.yaml),
 # never from the user-data: with --user-data a broken secret in the user-data must fail.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-SSM_PARAMS=""; CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=2700; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
+SSM_PARAMS=""; CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=""; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
 PUBLIC_IP=203.0.113.10
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -60,6 +69,16 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# the profile's parts (run.sh --profile platforms+live)
+profile_has() { [[ "+$PROFILE+" == *"+$1+"* ]]; }
+# Default bound for the whole run: 2700 s (the full profile alone takes ~1050 s of VM time, and a VM
+# sharing the 2 cores runs 2-3x slower), more with the live checks (~6 min) and the long ones (~10
+# min: 5,000 users, and a second boot that waits out the sync's 5-minute bound on SSM)
+if [ -z "$TIMEOUT" ]; then
+  TIMEOUT=2700
+  profile_has live && TIMEOUT=$((TIMEOUT + 600))
+  profile_has live-long && TIMEOUT=$((TIMEOUT + 1200))
+fi
 T_START=$(date +%s)
 el() { echo $(( $(date +%s) - T_START )); }
 log() { printf '[e2e +%3ss] %s\n' "$(el)" "$*"; }
@@ -78,27 +97,39 @@ WORK="$E2E/.work/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$WORK"; ln -sfn "$WORK" "$E2E/.work/last"
 log "work dir $WORK (console log: console.log)"
 
-# ---- user-data: the product's own render ----------------------------------------------------
+# ---- user-data and SSM parameters: the product's own render ----------------------------------
+# The stack's name (its SSM parameters' path, /vpn-gateway/<stack>) and region, both written to the
+# gateway's sync.json: the config file's name without Pulumi. and .yaml, its aws:region or eu-west-1
+# (e2e/lib/stack.js; params.js gives the test bed the same region).
+read -r STACK REGION < <(node "$E2E/lib/stack.js" "$CONFIG") || true
+[ -n "${REGION:-}" ] || { echo "CHECK render FAIL cannot read the stack's name and region from $CONFIG"; echo "0 passed, 1 failed"; exit 1; }
+# render for the os whose Libreswan the image carries
+OS=$(image_os "$DIST" "$VARIANT")
+RENDER_ARGS=(--os "$OS" --stack "$STACK" --region "$REGION")
+[ $BAKE = yes ] && RENDER_ARGS+=(--public-ip "$PUBLIC_IP")
+render_failed() { sed 's/^/  render| /' "$WORK/render.log"; echo "CHECK render FAIL $1"; echo "0 passed, 1 failed"; exit 1; }
+HAVE_RENDER=no
+(cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)') && HAVE_RENDER=yes
+# --out-dir: DIR/user-data (the bytes EC2 gets: gzip when the document is over 16 KB) and
+# DIR/ssm-parameters.json (PSK, users, the sync program: what pulumi up creates)
+if [ $HAVE_RENDER = yes ] && { [ -z "$USER_DATA" ] || [ -z "$SSM_PARAMS" ]; }; then
+  log "rendering: npm run render -- --config $CONFIG ${RENDER_ARGS[*]} --out-dir $WORK/render"
+  (cd "$ROOT" && npm run --silent render -- --config "$CONFIG" "${RENDER_ARGS[@]}" --out-dir "$WORK/render") > "$WORK/render.log" 2>&1 \
+    || render_failed "npm run render failed"
+  if [ ! -s "$WORK/render/user-data" ] || [ ! -s "$WORK/render/ssm-parameters.json" ]; then render_failed "no user-data or ssm-parameters.json in $WORK/render"; fi
+fi
 UD_SOURCE=""
 if [ -n "$USER_DATA" ]; then
   cp "$USER_DATA" "$WORK/user-data"; UD_SOURCE="given file $USER_DATA"
-elif (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)'); then
-  # render for the os whose Libreswan the image carries
-  OS=$(image_os "$DIST" "$VARIANT")
-  # render needs the stack's name (its SSM parameters' path, /vpn-gateway/<stack>) and region, both
-  # written to the gateway's sync.json: the config file's name without Pulumi. and .yaml, eu-west-1
-  STACK=$(basename "$CONFIG" .yaml); STACK=${STACK#Pulumi.}
-  args=(--config "$CONFIG" --out "$WORK/user-data" --os "$OS" --stack "$STACK" --region eu-west-1)
-  [ $BAKE = yes ] && args+=(--public-ip "$PUBLIC_IP")
-  log "rendering: npm run render -- ${args[*]}"
-  if ! (cd "$ROOT" && npm run --silent render -- "${args[@]}") > "$WORK/render.log" 2>&1; then
-    sed 's/^/  render| /' "$WORK/render.log"; echo "CHECK render FAIL npm run render failed"; echo "0 passed, 1 failed"; exit 1
-  fi
-  [ -s "$WORK/user-data" ] || { echo "CHECK render FAIL no output"; echo "0 passed, 1 failed"; exit 1; }
-  UD_SOURCE="npm run render"
+elif [ $HAVE_RENDER = yes ]; then
+  cp "$WORK/render/user-data" "$WORK/user-data"; UD_SOURCE="npm run render"
 else
   log "WARNING: no 'render' script in package.json yet: using the STAND-IN e2e/standin/user-data.yaml"
   cp "$E2E/standin/user-data.yaml" "$WORK/user-data"; UD_SOURCE="STAND-IN (not the product)"
+fi
+if [ -z "$SSM_PARAMS" ] && [ -s "$WORK/render/ssm-parameters.json" ]; then
+  SSM_PARAMS="$WORK/render/ssm-parameters.json"
+  [ -n "$USER_DATA" ] && log "SSM parameters rendered from $CONFIG: the given user-data must pin the same sync program (SHA-256)"
 fi
 log "user-data from $UD_SOURCE: $(stat -c %s "$WORK/user-data") bytes$( [ "$(head -c2 "$WORK/user-data" | od -An -tx1 | tr -d ' ')" = 1f8b ] && echo ' (gzip)')"
 [ "$(stat -c %s "$WORK/user-data")" -le 16384 ] || log "WARNING: user-data exceeds EC2's 16 KB limit"
@@ -126,14 +157,30 @@ cp "$WORK/user-data" "$WORK/seed/user-data"
 IID="i-e2e$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 printf 'instance-id: %s\nlocal-hostname: vpn-gateway\n' "$IID" > "$WORK/seed/meta-data"
 genisoimage -quiet -volid cidata -joliet -rock -o "$WORK/seed.iso" "$WORK/seed/user-data" "$WORK/seed/meta-data"
-E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
-log "test clients' PSK and passwords from $CONFIG (not from the user-data)"
+SSM_PATH=""
 if [ -n "$SSM_PARAMS" ]; then
-  node -e 'const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    if (!Array.isArray(a) || !a.every((p) => p && ["name", "type", "value"].every((k) => typeof p[k] === "string")))
-      throw new Error(process.argv[1] + ": a JSON array of {name, type, value} strings expected");' "$SSM_PARAMS"
+  n=$(node "$E2E/lib/ssm-params.js" check "$SSM_PARAMS") || { echo "CHECK ssm_parameters FAIL $SSM_PARAMS is not a JSON array of {name, type, value}"; echo "0 passed, 1 failed"; exit 1; }
+  SSM_PATH=$(node "$E2E/lib/ssm-params.js" path "$SSM_PARAMS") || { echo "CHECK ssm_parameters FAIL $SSM_PARAMS has no PATH/psk parameter"; echo "0 passed, 1 failed"; exit 1; }
   cp "$SSM_PARAMS" "$WORK/param/ssm-parameters.json"
-  log "SSM stand-in seeded from $SSM_PARAMS ($(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).length)' "$SSM_PARAMS") parameters)"
+  log "SSM stand-in seeded from $SSM_PARAMS ($n parameters under $SSM_PATH)"
+else
+  log "WARNING: no SSM parameters: the gateway's sync finds nothing to install"
+fi
+E2E_SSM_PATH=$SSM_PATH E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
+log "test clients' PSK and passwords from $CONFIG (not from the user-data, not from the SSM parameters)"
+# live-long: 5,000 users in the product's own layout, rendered from a copy of the config with
+# 4,998 generated users added (same stack, region, PSK): the harness swaps them in for the users
+# parameters and back (ssm_5000_users_synced)
+if profile_has live-long && [ $HAVE_RENDER = yes ] && [ -n "$SSM_PATH" ]; then
+  if node "$E2E/lib/many-users.js" "$CONFIG" 5000 "$WORK/users-5000.yaml" > "$WORK/render-5000.log" 2>&1 \
+     && (cd "$ROOT" && npm run --silent render -- --config "$WORK/users-5000.yaml" "${RENDER_ARGS[@]}" --out-dir "$WORK/render-5000") >> "$WORK/render-5000.log" 2>&1; then
+    np="?"; nu="?"; read -r np nu < <(node "$E2E/lib/ssm-params.js" users "$WORK/render-5000/ssm-parameters.json" "$WORK/param/ssm-users-5000.json") || true
+    log "5,000-user set for the live checks: $nu users in $np parameters under $SSM_PATH/users/ ($(stat -c %s "$WORK/param/ssm-users-5000.json") bytes)"
+    # the user-data holds no user: the same bytes whoever the users are
+    cmp -s "$WORK/render/user-data" "$WORK/render-5000/user-data" || log "WARNING: the 5,000-user stack's user-data differs from the stack's own"
+  else
+    log "WARNING: rendering the 5,000-user stack failed (ssm_5000_users_synced will fail): $(tail -n 3 "$WORK/render-5000.log" | tr '\n' ' ')"
+  fi
 fi
 # The product's deploy-time health probe (cli/probe.ts), compiled with the project's tsc; the VM
 # runs it with Debian's nodejs from the "internet" side against the public address.

@@ -1,6 +1,8 @@
 // Reads a stack config (Pulumi.<stack>.yaml) and writes the harness parameters (params.json)
 // the VM's test harness uses: PSK, users, pool, the gateway's PPP address (the pool's first host).
-// Usage: node params.js CONFIG OUT MODE PUBLIC_IP
+// Usage: node params.js CONFIG OUT MODE PUBLIC_IP HOLD REBOOT SKIP_REBOOT
+// (environment: E2E_PROFILE, E2E_STOP_AFTER, E2E_SSM_PATH: the stack's SSM parameter path, taken
+// by run.sh from the parameters the SSM stand-in is seeded with)
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -8,6 +10,7 @@ const { createRequire } = require("module");
 // The product's own node_modules has `yaml`.
 const req = createRequire(path.join(__dirname, "..", "..", "package.json"));
 const YAML = req("yaml");
+const { stackOf } = require("./stack");
 
 const [configFile, out, mode, publicIp, hold, reboot, skipReboot] = process.argv.slice(2);
 const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) || {};
@@ -35,7 +38,9 @@ const params = {
   reboot: reboot === "guest" ? "reboot" : "poweroff",
   // first boot only (run.sh --skip-reboot): phase 1 is the last phase
   skip_reboot: skipReboot === "yes",
-  // run.sh --profile: full (every check) or kernel (the image's kernel checks, one client, reboot)
+  // run.sh --profile: full (every check), platforms, kernel (the image's kernel checks, one client,
+  // reboot), live (users and PSK changed in SSM on the running gateway), live-long (5,000 users, a
+  // reboot while SSM is unreachable); parts joined with "+", e.g. platforms+live
   profile: process.env.E2E_PROFILE || "full",
   // run.sh --stop-after A,B: the harness ends once these checks have run
   stop_after: (process.env.E2E_STOP_AFTER || "").split(",").filter(Boolean),
@@ -51,6 +56,8 @@ const params = {
   allow_client_to_client: String(get("allowClientToClient")) === "true",
   // the region the gateway's SSM client uses (the stack's aws:region): the test bed names
   // ssm.<region>.amazonaws.com after it and the metadata stand-in's placement follows it
-  aws_region: c["aws:region"] || "eu-west-1",
+  aws_region: stackOf(configFile).region,
+  // where the stack's parameters are (/vpn-gateway/<stack>): the live checks change them there
+  ssm_path: process.env.E2E_SSM_PATH || "",
 };
 fs.writeFileSync(out, JSON.stringify(params, null, 2));
