@@ -129,13 +129,19 @@ check_connection_logged() {  # check_connection_logged USER ADDR [USER ADDR]...
 
 # The PSK and every password appear in no log: the whole journal of this boot and every file
 # under /var/log (the test clients' own logs, /var/log/e2e-*, excluded). Control: the same scan
-# finds them in /etc/ipsec.secrets and /etc/ppp/chap-secrets, where they belong.
+# finds them in /etc/ipsec.secrets and /etc/ppp/chap-secrets, where they belong. The live checks'
+# own secrets (live.sh: passwords and a PSK that went through SSM, one line each in
+# /var/lib/e2e/live-secrets) are searched too, without the control (most are gone from the files).
 check_no_secrets_in_logs() {  # check_no_secrets_in_logs CHECK_NAME
   journalctl -b --no-pager -o cat > /run/e2e/journal.txt 2>/dev/null
-  local r; r=$(python3 - /srv/e2e/params.json /run/e2e/journal.txt <<'PY'
+  local r; r=$(python3 - /srv/e2e/params.json /run/e2e/journal.txt /var/lib/e2e/live-secrets <<'PY'
 import json, os, sys
 p = json.load(open(sys.argv[1]))
 secrets = [("psk", p["psk"])] + [("password of " + u["name"], u["password"]) for u in p["users"]]
+try:
+    live = [("live check secret %d" % (i + 1), s) for i, s in enumerate(open(sys.argv[3]).read().split())]
+except OSError:
+    live = []
 def scan(path):
     try: data = open(path, "rb").read()
     except OSError: return None
@@ -143,6 +149,7 @@ def scan(path):
 control = (scan("/etc/ipsec.secrets") or []) + (scan("/etc/ppp/chap-secrets") or [])
 if len(control) != len(secrets):
     print("CONTROL the scan did not find every secret where it belongs: found %s" % control); sys.exit()
+secrets += live
 files = ["journal (this boot)"]
 found = ["%s in the journal" % w for w in scan(sys.argv[2])]
 for root, dirs, names in os.walk("/var/log"):

@@ -2,7 +2,8 @@
 # Test harness inside the VM (not product). Waits for cloud-init, then checks the gateway the way
 # a user would: real clients through NATs. Prints "CHECK <name> PASS|FAIL <reason>" (and INFO
 # lines) on the console; the host-side run.sh collects them.
-#   phase 1 (first boot): all first-boot checks, then reboot (same disk)
+#   phase 1 (first boot): all first-boot checks (with the live part: users and PSK changed in SSM
+#            while the gateway runs, live.sh), then reboot (same disk)
 #   phase 2 (after reboot): cloud-init must not re-run per-instance work; a client reconnects
 #   try mode: one demo client, timings, then power off
 # shellcheck source-path=SCRIPTDIR
@@ -13,6 +14,7 @@ LIB=/usr/local/lib/e2e
 . $LIB/hardening.sh
 . $LIB/kernel.sh
 . $LIB/platforms.sh
+. $LIB/live.sh
 P=/srv/e2e/params.json
 STATE=/var/lib/e2e
 mkdir -p $STATE /run/e2e
@@ -23,6 +25,8 @@ print("" if d is None else d)' $P "$1"; }
 MODE=$(pj mode); PROFILE=$(pj profile); PUB=$(pj public_ip); PSK=$(pj psk); GWPPP=$(pj gw_ppp_ip); POOL=$(pj pool_cidr)
 FAR=192.0.2.100; VPCHOST=172.31.32.20
 FAILS=0
+# the profile's parts (run.sh --profile platforms+live): profile_has live
+profile_has() { [[ "+$PROFILE+" == *"+$1+"* ]]; }
 STOP_LEFT=" $(python3 -c 'import json,sys;print(" ".join(json.load(open(sys.argv[1])).get("stop_after",[])))' $P) "
 up() { awk '{printf "%.1f", $1}' /proc/uptime; }
 say() { echo "E2E: [$(up)s] $*"; }
@@ -76,12 +80,16 @@ U2=$(pj static_user.name); U2P=$(pj static_user.password); U2IP=$(pj static_user
 # run.sh fails the run for an announced check that never reported (a crash, a hang, a phase that
 # did not come), and check() fails a check that was not announced.
 plan_checks() {
-  local p k kr plat="windows_l2tp apple_l2tp networkmanager_l2tp android11_l2tp libreswan_without_modp1024 two_devices_one_nat"
+  local p k kr part plat="windows_l2tp apple_l2tp networkmanager_l2tp android11_l2tp libreswan_without_modp1024 two_devices_one_nat"
   p="cloudinit_done cloudinit_schema gateway_services pluto_config_clean user1_pool_address user1_ping_gateway user1_far_host_nat user1_reaches_vpc_host"
   k=$(image_kernel_checks first); kr=$(image_kernel_checks reboot)
   p="$p $k"
-  case "$PROFILE" in
-    full)
+  for part in ${PROFILE//+/ }; do
+    case "$part" in full|platforms|kernel|live|live-long) ;; *) p="$p unknown_profile_part_$part" ;; esac
+  done
+  # kernel ends phase 1 after the image's kernel checks: it takes no other part
+  [ "$PROFILE" = kernel ] || ! profile_has kernel || p="$p kernel_profile_stands_alone"
+  if profile_has full; then
       p="$p firewall_policies_drop ssh_port_closed ipv6_default_deny client_no_metadata $plat"
       if [ -n "$U2" ]; then
         p="$p user2_static_address user2_ping_gateway user2_far_host_nat two_users_concurrent"
@@ -90,13 +98,14 @@ plan_checks() {
       p="$p public_link_only_ipsec connection_logged l2tp_without_ipsec_ignored wrong_password_refused wrong_psk_refused
          health_probe_ready health_probe_not_ready_when_pluto_stopped health_probe_ready_after_ipsec_restart
          vanished_client_cleaned failed_logins_dont_lock_out firewall_rerun_no_duplicates xl2tpd_kill9_recovers
-         pluto_kill9_recovers no_secrets_in_logs" ;;
-    platforms) p="$p $plat" ;;
-    kernel) ;;
-    *) p="$p unknown_profile_$PROFILE" ;;
-  esac
+         pluto_kill9_recovers no_secrets_in_logs"
+  elif profile_has platforms; then p="$p $plat"; fi
+  profile_has live && p="$p $LIVE_CHECKS"
+  profile_has live-long && p="$p ssm_5000_users_synced"
   [ "$(pj skip_reboot)" = True ] || p="$p reboot_cloudinit_not_rerun reboot_cloudinit_done reboot_gateway_services
     reboot_firewall_same reboot_clients_reconnect reboot_no_secrets_in_logs $kr"
+  # SSM made unreachable before the reboot (live_before_reboot): the second boot serves the last good users
+  [ "$(pj skip_reboot)" = True ] || ! profile_has live-long || p="$p ssm_reboot_unreachable_serves_last_good"
   # shellcheck disable=SC2086  # one line: the words, single spaces
   echo $p
 }
@@ -109,9 +118,12 @@ say "waiting for cloud-init"
 cloud-init status --wait >/dev/null 2>&1
 CI_DONE=$(up)
 say "cloud-init finished"
-for _ in $(seq 1 120); do gateway_ready && break; sleep 0.5; done
+# (a second boot with SSM unreachable: the sync's boot run waits out its 5-minute bound before
+# ipsec and xl2tpd start; the harness normally starts after them, being ordered after multi-user)
+READY_WAIT=120; [ -e "$LIVE_REBOOT_ENV" ] && [ -e $STATE/phase1.done ] && READY_WAIT=960
+for _ in $(seq 1 $READY_WAIT); do gateway_ready && break; sleep 0.5; done
 READY=$(up)
-if gateway_ready; then say "gateway ready: pluto on 500/4500 with l2tp-psk loaded, xl2tpd on 1701"; else say "gateway NOT ready after 60 s: $(gateway_ready_detail)"; fi
+if gateway_ready; then say "gateway ready: pluto on 500/4500 with l2tp-psk loaded, xl2tpd on 1701"; else say "gateway NOT ready after $((READY_WAIT / 2)) s: $(gateway_ready_detail)"; fi
 
 # ======================================== try mode ==========================================
 if [ "$MODE" = try ]; then
@@ -153,6 +165,8 @@ if [ -e $STATE/phase1.done ]; then
   n=$(fw_rule_count); pol="$(iptables -S | grep -c -E '^-P (INPUT|FORWARD) DROP') $(ip6tables -S | grep -c -E '^-P (INPUT|FORWARD) DROP')"
   if [ "$n" = "$P1_FW_RULES" ] && [ "$pol" = "2 2" ]; then check reboot_firewall_same PASS "$n rules as before the reboot; INPUT/FORWARD DROP for IPv4 and IPv6"
   else check reboot_firewall_same FAIL "$n rules (before the reboot: $P1_FW_RULES); DROP policies v4/v6: $pol (want 2 2)"; fi
+  # live-long: the reboot happened with SSM unreachable: the last good users served (then unblocked)
+  profile_has live-long && check_ssm_reboot_unreachable
   # the clients that were connected when the gateway went down connect again
   msg=""; ok=yes
   for c in "c1 $U1 $U1P" ${U2:+"c2 $U2 $U2P"}; do
@@ -175,6 +189,8 @@ fi
 # end_phase1: remember what a reboot must not change, then reboot on the same disk (with the
 # clients that are connected now still connected)
 end_phase1() {
+  # live-long: SSM unreachable from here on, across the reboot
+  [ "$(pj skip_reboot)" = True ] || ! profile_has live-long || live_before_reboot
   info "rebooting with clients connected: $(ip -o link show type ppp 2>/dev/null | wc -l) PPP sessions on the gateway; $(fw_rule_count) firewall rules"
   {
     echo "P1_FW_RULES='$(fw_rule_count)'"
@@ -214,7 +230,7 @@ fi
 check_pluto_config_clean
 
 # -- the firewall as an outsider meets it (before any client: nothing established yet)
-if [ "$PROFILE" = full ]; then
+if profile_has full; then
 check_firewall_policies
 check_ssh_closed
 check_ipv6_default_deny
@@ -238,12 +254,12 @@ if connect c1 "$U1" "$U1P" "$PSK"; then
   seen=$(whoami_via c1 $VPCHOST)
   if [ "$seen" = 172.31.16.10 ]; then check user1_reaches_vpc_host PASS "VPC host $VPCHOST answered; it saw the gateway's private address $seen"
   else check user1_reaches_vpc_host FAIL "VPC host $VPCHOST saw '${seen}' (want 172.31.16.10)"; fi
-  [ "$PROFILE" = full ] && check_no_metadata c1
+  profile_has full && check_no_metadata c1
   info "user1 pppd auth: $(grep -oE 'auth chap [A-Za-z0-9-]+' /var/log/e2e-pppd-c1.log | tail -n 1), $(grep -oE 'CHAP authentication succeeded' /var/log/e2e-pppd-c1.log | head -n 1)"
   info "user1 charon: $(grep -E 'selected proposal|NAT|established' /run/e2e/c1/swanctl-initiate.out | sed 's/^\[[A-Z]*\] //' | cut -c1-90 | head -n 6 | tr '\n' ';')"
 else
   check user1_pool_address FAIL "$C_ERR"; check user1_ping_gateway FAIL "not connected"; check user1_far_host_nat FAIL "not connected"
-  check user1_reaches_vpc_host FAIL "not connected"; [ "$PROFILE" = full ] && check client_no_metadata FAIL "not connected"
+  check user1_reaches_vpc_host FAIL "not connected"; profile_has full && check client_no_metadata FAIL "not connected"
   dump_logs /run/e2e/c1/swanctl-initiate.out /var/log/e2e-charon-c1.log /var/log/e2e-pppd-c1.log /var/log/e2e-xl2tpd-c1.log
   journalctl -b -u ipsec -u xl2tpd --no-pager -n 40 | sed 's/^/  | /'
 fi
@@ -252,10 +268,16 @@ check_image_kernel
 # the kernel profile ends here: reboot with user 1 connected
 [ "$PROFILE" = kernel ] && end_phase1
 # -- real platforms' clients, one after another through the home NAT; two devices behind it at once
-run_platform_checks
-connect c1 "$U1" "$U1P" "$PSK" >/dev/null   # user 1 connected again, as before the platform step
-# the platforms profile ends here: reboot with user 1 connected
-[ "$PROFILE" = platforms ] && end_phase1
+if profile_has full || profile_has platforms; then
+  run_platform_checks
+  connect c1 "$U1" "$U1P" "$PSK" >/dev/null   # user 1 connected again, as before the platform step
+fi
+# the platforms and live profiles end here: the live checks (users and PSK changed in SSM while the
+# gateway runs), then the reboot with user 1 (and the live checks' last user on c2) connected
+if ! profile_has full; then
+  run_live_checks
+  end_phase1
+fi
 
 # -- user 2 (static address), directly on the internet, while user 1 stays connected
 if [ -n "$U2" ]; then
@@ -426,7 +448,9 @@ check_firewall_rerun
 # -- daemons killed with SIGKILL come back (Restart=always) and take clients again
 check_daemon_kill9 xl2tpd.service xl2tpd_kill9_recovers
 check_daemon_kill9 ipsec.service pluto_kill9_recovers
-# -- after all of the above: no secret in any log
+# -- full+live: users and PSK changed in SSM while the gateway runs (nothing when the profile has no live part)
+run_live_checks
+# -- after all of the above: no secret in any log (the live checks' secrets too)
 check_no_secrets_in_logs no_secrets_in_logs
 
 # -- remember what a reboot must not change, then reboot on the same disk with clients connected
