@@ -166,7 +166,7 @@ check_ssm_password_changed() {
     check $n PASS "password of $LIVE_NEW changed in SSM: chap-secrets had the new one ${applied}s later (sync: '$(sync_applied "$since")'), $ended; old password refused (IPsec up, PPP authentication failed), new $new; $LU; $U1's $LK"
   else
     live_unchanged "$before"; live_kept c1 "$a0"
-    check $n FAIL "new password in chap-secrets ${applied}s after the change; $ended; old password: $old; new: $new; $LU; $LK"
+    check $n FAIL "new password in chap-secrets ${applied}s after the change; $ended; old password: $old; new: $new; $LU; $U1: $LK"
   fi
 }
 
