@@ -1,6 +1,8 @@
 // Shared fixtures: a valid raw config, and a way to vary one key of it.
+import * as fs from "fs";
+import * as path from "path";
 import { RawConfig, Settings, parseSettings } from "../components/config/settings";
-import { BootInput } from "../components/boot/bootFile";
+import { BootInput, TEMPLATE_DIR } from "../components/boot/bootFile";
 import { IpsecInput } from "../components/boot/ipsec";
 
 export const PSK = "test-psk-0123456789abcdef";
@@ -35,4 +37,12 @@ export function bootInput(overrides: Record<string, unknown> = {}, publicIp: str
 export function ipsecInput(overrides: Record<string, unknown> = {}, publicIp: string | null = "203.0.113.10"): IpsecInput {
     const s = settings(overrides);
     return { clientPool: s.clientPool, os: s.os, psk: s.psk!, ...(publicIp !== null ? { publicIp } : {}) };
+}
+
+/** Every template file, at any depth, by its path relative to templates/ (as renderTemplate takes it). */
+export function templateFiles(): string[] {
+    return (fs.readdirSync(TEMPLATE_DIR, { recursive: true }) as string[])
+        .filter((f) => fs.statSync(path.join(TEMPLATE_DIR, f)).isFile())
+        .map((f) => f.split(path.sep).join("/"))
+        .sort();
 }
