@@ -1,6 +1,8 @@
 // Shared fixtures: a valid raw config, and a way to vary one key of it.
+import * as fs from "fs";
+import * as path from "path";
 import { RawConfig, Settings, parseSettings } from "../components/config/settings";
-import { BootInput } from "../components/boot/bootFile";
+import { BootInput, TEMPLATE_DIR } from "../components/boot/bootFile";
 import { IpsecInput } from "../components/boot/ipsec";
 
 /** The region and parameter path the tests render for: the mock runtime's stack is "test". */
@@ -111,4 +113,12 @@ export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ n
     if (r.error) throw new Error(`the sync's check needs /usr/bin/python3 with boto3 (bash scripts/setup.sh test): ${r.error.message}`);
     if (r.status !== 0) throw new Error(`the sync program failed: ${r.stderr}`);
     return JSON.parse(r.stdout);
+}
+
+/** Every template file, at any depth, by its path relative to templates/ (as renderTemplate takes it). */
+export function templateFiles(): string[] {
+    return (fs.readdirSync(TEMPLATE_DIR, { recursive: true }) as string[])
+        .filter((f) => fs.statSync(path.join(TEMPLATE_DIR, f)).isFile())
+        .map((f) => f.split(path.sep).join("/"))
+        .sort();
 }

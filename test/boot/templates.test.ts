@@ -6,15 +6,7 @@ import * as path from "path";
 import { BootComponent, TEMPLATE_DIR } from "../../components/boot/bootFile";
 import { BOOT_ORDER, firstBootParts } from "../../components/boot/cloudConfig";
 import { PROGRAM_TEMPLATE, SYNC_PROGRAM } from "../../components/boot/sync";
-import { bootInput } from "../helpers";
-
-/** Every file under dir, relative to it. */
-function filesUnder(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        if (entry.isDirectory()) return filesUnder(path.join(dir, entry.name)).map((f) => `${entry.name}/${f}`);
-        return [entry.name];
-    });
-}
+import { bootInput, templateFiles } from "../helpers";
 
 /** Each part by its name (the folder of its templates), with every optional section switched on. */
 function parts(): Array<[string, BootComponent]> {
@@ -23,7 +15,7 @@ function parts(): Array<[string, BootComponent]> {
 }
 
 describe("templates", () => {
-    const onDisk = filesUnder(TEMPLATE_DIR).sort();
+    const onDisk = templateFiles();
     const uses = [
         ...parts().flatMap(([part, component]) => component.files.filter((f) => f.template).map((f) => ({ part, file: f.path, template: f.template! }))),
         // Too large for the user-data: the Sync part keeps it in its parameters, and the first boot installs it.
