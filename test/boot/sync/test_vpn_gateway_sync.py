@@ -125,6 +125,7 @@ class World:
             chap_secrets=str(d / "etc/ppp/chap-secrets"),
             ipsec_secrets=str(d / "etc/ipsec.secrets"),
             sessions=str(d / "run/vpn-gateway/sessions"),
+            session_ends=str(d / "run/vpn-gateway/session-ends.json"),
             proc=str(d / "proc"),
             pluto_ctl=str(d / "run/pluto/pluto.ctl"),
         )
@@ -134,6 +135,7 @@ class World:
         self.config = sync.SyncConfig(REGION, PATH, "l2tpd", network, network.network_address + 1)
         self.params: dict[str, dict[str, Any]] = {}
         self.clock = 0
+        self.up_since(1000)
         self.killed: list[tuple[int, int]] = []
         self.rereads = 0
         self.reread_ok = True
@@ -223,6 +225,15 @@ class World:
         """Records the signal; the pppd exits (its /proc entry goes)."""
         self.killed.append((pid, sig))
         shutil.rmtree(self.dir / "proc" / str(pid), ignore_errors=True)
+
+    def up_since(self, seconds: float) -> None:
+        """/proc/uptime: seconds since boot (two decimals, as Linux writes it), and idle time."""
+        (self.dir / "proc/uptime").write_text(f"{seconds:.2f} {seconds * 3:.2f}\n")
+        self.uptime = seconds
+
+    def now(self) -> int:
+        """The uptime in clock ticks, the unit of pppd's start time."""
+        return round(self.uptime * sync.CLOCK_TICKS)
 
     def reread(self) -> bool:
         self.rereads += 1
@@ -1150,9 +1161,158 @@ class SessionsTest(unittest.TestCase):
         self.assertEqual(sorted(pid for pid, _ in w.killed), [901, 903])
         self.assertIn("ended 2 sessions (alice x2)", w.logs.text)
         self.hook("down", PPPD_PID="901", PEERNAME="alice")
-        self.assertEqual(sorted(os.listdir(self.sessions)), ["902", "903", "904"])
+        # 903's pppd is gone too (w.kill), without its ip-down here: the poll's late pass found its
+        # record stale; 904's stays for bob's pppd to replace
+        self.assertEqual(sorted(os.listdir(self.sessions)), ["902", "904"])
         self.hook("up", PPPD_PID="904", PEERNAME="bob")  # bob's pppd reaches ip-up: its own record
         self.assertEqual((self.sessions / "904").read_text(), "bob\n20000\n")
+
+
+# =============================================================================================
+class LateSessionsTest(unittest.TestCase):
+    """A session that authenticated with the old password just before chap-secrets was rewritten,
+    whose record (ip-up) comes after the sync's scan: ended at a later poll, within the window."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+        self.world.standard()
+        self.sessions = Path(self.world.paths.sessions)
+        self.ends = Path(self.world.paths.session_ends)
+
+    def change_alice(self) -> int:
+        """alice's password changes at uptime 1000 s; returns the change time in ticks."""
+        w = self.world
+        w.up_since(1000)
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("bob", "Pw-bob-3Kd2"))
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        return w.now()
+
+    def later(self, seconds: float) -> list[str]:
+        """One poll (nothing changed in SSM) seconds after the change; its log lines."""
+        w = self.world
+        w.logs.lines.clear()
+        w.up_since(1000 + seconds)
+        self.assertEqual(w.poll(), 0, w.logs.text)
+        return list(w.logs.lines)
+
+    def test_a_session_recorded_after_the_change_is_ended_at_the_next_poll(self) -> None:
+        w = self.world
+        w.process(701, start=w.now() - 300)  # alice's pppd: authenticated, not at ip-up yet
+        w.session(702, "bob", start=w.now() - 300)
+        changed = self.change_alice()
+        self.assertEqual(w.logs.lines, ["applied: 1 password changed (alice); 3 users; no sessions to end"])
+        self.assertEqual(w.killed, [])
+        w.record(701, "alice", start=changed - 300)  # its ip-up, after the scan
+        self.assertEqual(self.later(30), ["ended 1 session recorded late (alice): started before the user's change"])
+        self.assertEqual(w.killed, [(701, signal.SIGTERM)], "bob's session stays")
+        self.assertEqual(self.later(60), [])
+        self.assertEqual(w.killed, [(701, signal.SIGTERM)])
+
+    def test_a_session_started_after_the_change_is_not_ended(self) -> None:
+        w = self.world
+        changed = self.change_alice()
+        w.session(711, "alice", start=changed)  # the same tick as the change: maybe after it
+        w.session(712, "alice", start=changed + 1)
+        w.session(713, "alice", start=changed + 50 * sync.CLOCK_TICKS)
+        w.session(714, "alice")  # an older hook's record: no start time to judge by
+        for seconds in (10, 40, 70, 100):
+            self.assertEqual(self.later(seconds), [])
+        self.assertEqual(w.killed, [])
+
+    def test_a_late_record_is_ended_whatever_ssm_answers(self) -> None:
+        w = self.world
+        changed = self.change_alice()
+        w.session(721, "alice", start=changed - 1)
+        w.up_since(1030)
+        self.assertEqual(w.sync(client=Unreachable()).once(), 1)
+        self.assertEqual(w.killed, [(721, signal.SIGTERM)])
+        self.assertIn("ended 1 session recorded late (alice): started before the user's change", w.logs.lines)
+
+    def test_changes_are_forgotten_after_the_window(self) -> None:
+        w = self.world
+        changed = self.change_alice()
+        self.assertEqual(json.loads(self.ends.read_text()), {"format": 1, "users": {"alice": {"changed": changed, "ended": []}}})
+        w.session(731, "alice", start=changed - 10)
+        self.assertEqual(self.later(sync.LATE_SESSION_WINDOW), ["ended 1 session recorded late (alice): started before the user's change"])
+        w.session(732, "alice", start=changed - 20)
+        self.assertEqual(self.later(sync.LATE_SESSION_WINDOW + 0.01), [])
+        self.assertEqual(w.killed, [(731, signal.SIGTERM)])
+        self.assertFalse(self.ends.exists(), "nothing left to remember: no file")
+
+    def test_a_session_is_signalled_once_while_its_pppd_exits(self) -> None:
+        w = self.world
+        w.session(741, "alice", start=w.now() - 100)
+        changed = self.change_alice()
+        self.assertEqual(w.killed, [(741, signal.SIGTERM)])
+        w.process(741, start=changed - 100)  # still there: pppd takes seconds to exit after SIGTERM
+        w.session(742, "alice", start=changed - 50)
+        self.assertEqual(self.later(30), ["ended 1 session recorded late (alice): started before the user's change"])
+        w.process(742, start=changed - 50)
+        self.assertEqual(self.later(60), [])
+        self.assertEqual(w.killed, [(741, signal.SIGTERM), (742, signal.SIGTERM)])
+        self.assertEqual(json.loads(self.ends.read_text())["users"]["alice"]["ended"], [f"741:{changed - 100}", f"742:{changed - 50}"])
+
+    def test_a_later_change_moves_the_time_and_a_removed_user_is_remembered_too(self) -> None:
+        w = self.world
+        first = self.change_alice()
+        w.up_since(1050)
+        w.put_users("a", user("alice", "Pw-alice-7Qx9"))  # alice's password again, bob removed
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        second = w.now()
+        self.assertEqual({n: e["changed"] for n, e in json.loads(self.ends.read_text())["users"].items()}, {"alice": second, "bob": second})
+        w.session(751, "alice", start=first + 10)  # the first new password, before the second change
+        w.session(752, "bob", start=second - 1)
+        w.session(753, "carol", start=first - 1)
+        self.assertEqual(self.later(60), ["ended 2 sessions recorded late (alice, bob): started before the user's change"])
+        self.assertEqual(sorted(w.killed), [(751, signal.SIGTERM), (752, signal.SIGTERM)])
+        self.assertEqual(self.later(60 + sync.LATE_SESSION_WINDOW), [])
+        self.assertFalse(self.ends.exists())
+
+    def test_the_file_is_private_and_holds_no_secret(self) -> None:
+        w = self.world
+        self.change_alice()
+        self.assertEqual(stat.S_IMODE(self.ends.stat().st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(self.ends.parent.stat().st_mode), 0o700)
+        assert_no_secret(self, self.ends.read_text(), SECRETS)
+        self.assertEqual(sorted(os.listdir(self.ends.parent)), ["session-ends.json", "sessions"], "no temporary file left")
+
+    def test_a_change_from_another_boot_or_a_bad_file_is_forgotten(self) -> None:
+        w = self.world
+        changed = self.change_alice()
+        w.session(761, "alice", start=5)
+        w.up_since(20)  # fewer ticks than the change: not this boot's (the file is on tmpfs)
+        w.logs.lines.clear()
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual((w.killed, w.logs.lines), ([], []))
+        self.assertFalse(self.ends.exists())
+        self.ends.write_text('{"format": 1, "users": {"alice": {"changed": "soon"}}}')
+        w.up_since(1000 + changed / sync.CLOCK_TICKS)
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(w.logs.lines, [f"error: {self.ends} cannot be read (ValueError); removed: sessions recorded late for earlier changes are not ended"])
+        self.assertFalse(self.ends.exists())
+
+    def test_without_proc_uptime_sessions_still_end_now(self) -> None:
+        w = self.world
+        w.session(771, "alice", start=50)
+        (w.dir / "proc/uptime").unlink()
+        w.put_users("a", user("alice", "Pw-alice-NEW1"), user("bob", "Pw-bob-3Kd2"))
+        self.assertEqual(w.poll(decrypt=["users/a"]), 0, w.logs.text)
+        self.assertEqual(w.killed, [(771, signal.SIGTERM)])
+        self.assertEqual(
+            w.logs.lines,
+            [f"error: {w.dir}/proc/uptime cannot be read; sessions of alice recorded after this change are not ended", "applied: 1 password changed (alice); 3 users; ended 1 session (alice)"],
+        )
+        self.assertFalse(self.ends.exists())
+
+    def test_boot_ticks_reads_uptime_in_decimal(self) -> None:
+        w = self.world
+        for text, seconds in (("12.34 50.00\n", "12.34"), ("0.29 0.50\n", "0.29"), ("98765.43 1.00\n", "98765.43")):
+            (w.dir / "proc/uptime").write_text(text)
+            whole, hundredths = seconds.split(".")
+            self.assertEqual(sync.boot_ticks(w.paths), (int(whole) * 100 + int(hundredths)) * sync.CLOCK_TICKS // 100, text)
+        self.assertGreater(sync.boot_ticks(sync.Paths()), 0)
+        with open("/proc/self/stat") as f:
+            self.assertLessEqual(int(f.read().rpartition(")")[2].split()[19]), sync.boot_ticks(sync.Paths()))
 
 
 # =============================================================================================
