@@ -180,7 +180,8 @@ def password(st):
 
 def sync_no_session_end(st):
     # _apply hands end_sessions no names: nobody's session ends (stale records are still cleaned)
-    st.set_program(sub(st.program(), r'^(\s*ended = end_sessions\()to_end(, self\.paths, self\.kill\))$', r'\1set()\2'))
+    # (and remembers none, so end_late_sessions ends none later either)
+    st.set_program(sub(st.program(), r'^(\s*ended = end_sessions\()to_end(, self\.paths, self\.kill, changed\))$', r'\1set()\2'))
 
 mutants = {
     # the calls in `vpn-gateway-kernel prepare` (the function definitions stay)

@@ -115,7 +115,7 @@ def one(n: int) -> dict[str, Any]:
     try:
         for d in ("etc/ppp", "var/lib/vpn-gateway", "run/pluto"):
             (work / d).mkdir(parents=True)
-        paths = sync.Paths(config=str(work / "sync.json"), state=str(work / "var/lib/vpn-gateway/state.json"), lock=str(work / "var/lib/vpn-gateway/lock"), chap_secrets=str(work / "etc/ppp/chap-secrets"), ipsec_secrets=str(work / "etc/ipsec.secrets"), sessions=str(work / "run/sessions"), proc=str(work / "proc"), pluto_ctl=str(work / "run/pluto/pluto.ctl"))
+        paths = sync.Paths(config=str(work / "sync.json"), state=str(work / "var/lib/vpn-gateway/state.json"), lock=str(work / "var/lib/vpn-gateway/lock"), chap_secrets=str(work / "etc/ppp/chap-secrets"), ipsec_secrets=str(work / "etc/ipsec.secrets"), sessions=str(work / "run/sessions"), session_ends=str(work / "run/session-ends.json"), proc=str(work / "proc"), pluto_ctl=str(work / "run/pluto/pluto.ctl"))
         import ipaddress
 
         config = sync.SyncConfig("eu-west-1", PATH, "l2tpd", ipaddress.IPv4Network("10.8.0.0/16"), ipaddress.IPv4Address("10.8.0.1"))
