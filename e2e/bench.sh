@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark of the gateway in the local VM (= npm run bench). Prints figures; asserts nothing.
+# Benchmark of the gateway in the local VM, and of its sync on the host (= npm run bench). Prints
+# figures; asserts nothing.
 #
 #   bash e2e/bench.sh [--clients N] [--parallel P] [--mem MB] [--client-budget SEC] [--from-scratch] [--skip-bare]
-#                     [--dist bookworm|trixie] [--image VARIANT]
+#                     [--dist bookworm|trixie] [--image VARIANT] [--changes K] [--skip-sync] [--sync-only]
+#                     [--sync-args "ARGS"] [--timeout SEC]
 #   --client-budget SEC  stop launching clients SEC seconds into the client phase (those launched
 #                        finish); the figures then say how many were attempted (default: no limit)
 #   --dist D             the VM's Debian: bookworm (default) or trixie (e2e/image/build.sh --dist)
@@ -10,28 +12,54 @@
 #                        bookworm), ubuntu-minimal, generic (default on trixie, where the ubuntu*
 #                        layouts do not exist); not debian-cloud (it boots through GRUB and the
 #                        gateway's first boot reboots it into another kernel)
+#   --changes K          how many user changes step 6 times from SSM to the gateway (default 5); 0
+#                        leaves step 6 out, its PSK change too
+#   --skip-sync          no step 1 (the sync on the host)
+#   --sync-only          step 1 only: no image, no VM (needs /usr/bin/python3 with boto3 only)
+#   --sync-args "ARGS"   arguments for e2e/lib/sync-bench.py (default none: 3 runs each of 100, 1000
+#                        and 5000 users; e.g. "--repeat 1 100 1000")
+#   --timeout SEC        each VM's whole run, from QEMU's start (default 3600)
 #
-#  1. image build: the time the cached stages (e2e/image/build.sh) actually took in this run;
+#  1. the sync on the host (e2e/lib/sync-bench.py; no VM; first, so that no build or VM competes):
+#     the gateway's sync program (templates/sync/vpn-gateway-sync.mustache) with a real boto3 SSM
+#     client under botocore's Stubber, for 100, 1,000 and 5,000 users: start (interpreter + boto3),
+#     first apply, a poll with nothing changed, a poll with one change (wall and CPU seconds), peak
+#     RSS. Host figures with stubbed SSM: no network round trips (about 10-30 ms each from EC2 to
+#     SSM); the calls a first apply makes are counted (list/decrypt) so that they can be added.
+#     Needs python3-boto3 (bash scripts/setup.sh test installs it).
+#  2. image build: the time the cached stages (e2e/image/build.sh) actually took in this run;
 #     with --from-scratch also a complete build into a separate, empty cache dir (deleted after).
-#  2. bare boot: the same image and VM size with a trivial cloud-config ("#cloud-config\n{}"),
+#  3. bare boot: the same image and VM size with a trivial cloud-config ("#cloud-config\n{}"),
 #     measured to cloud-init's final stage done (cloud-init's own "Up N seconds").
-#  3. gateway boot: a bench stack (N users, pool 10.77.0.0/24) rendered with the product's
+#  4. gateway boot: a bench stack (N users, pool 10.77.0.0/24) rendered with the product's
 #     `npm run render -- --out-dir` (the user-data, and the SSM parameters the test bed's SSM
 #     stand-in is seeded with: the users, the PSK and the sync program), measured to gateway ready (pluto on 500/4500, xl2tpd on 1701, as the
 #     harness defines it) — reported as uptime and as a ratio to the bare boot.
-#  4. clients in that VM (e2e/image/overlay/usr/local/lib/e2e/bench.sh): client 1 alone, then
+#  5. clients in that VM (e2e/image/overlay/usr/local/lib/e2e/bench.sh): client 1 alone, then
 #     clients 2..N with at most P connecting at once; each a real IKEv1/IPsec + L2TP + PPP session
 #     from its own namespace and address; all kept up; IKE set-up (swanctl --initiate until the
 #     CHILD_SA is up) and PPP set-up (xl2tpd/pppd until the PPP address) per client; how many are
 #     up at the end and answer a ping through the tunnel; failures with reasons. Client k offers
 #     what a real platform offers, in turn (windows apple networkmanager e2e: client.sh's
 #     CLIENT_PLATFORM), and the IKE and PPP set-up times are also given per platform.
-# Defaults: 100 clients, 4 at a time (10 at a time caused IKE/L2TP retransmission storms under TCG), 4096 MB VM RAM, 2 vCPUs (TCG). Files: e2e/.work/bench-*/.
+#  6. change to applied, in that VM after the clients (gateway running, clients still up): K changes
+#     of the stack's users written into the test bed's SSM stand-in through its admin side (a user
+#     added, its password changed, removed, in turn; each after a random 1-30 s pause), each timed
+#     from the write's return to the change in /etc/ppp/chap-secrets and to the sync's `applied:`
+#     journal line, bounded by 120 s (a timeout is printed as one); min/median/max. The sync polls
+#     every 30 s (vpn-gateway-sync.timer), so expect uniform 0-30 s plus the poll's own run (when
+#     that run started is printed too). Then one PSK change (ipsec.secrets, `applied:`, pluto's
+#     re-read) and the PSK put back, timed the same way; PPP links before and after.
+# Defaults: 100 clients, 4 at a time (10 at a time caused IKE/L2TP retransmission storms under TCG), 4096 MB VM RAM, 2 vCPUs (TCG),
+# 5 changes. Files: e2e/.work/bench-*/.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
 CLIENTS=100; PARALLEL=4; MEM=4096; SCRATCH=no; BARE=yes; TIMEOUT=3600; BUDGET=0; DIST=bookworm; VARIANT=""
+CHANGES=5; CHANGE_BOUND=120; SYNC=yes; SYNC_ARGS=""
 PUBLIC_IP=203.0.113.10; POOL=10.77.0.0/24; GWPPP=10.77.0.1
+# stack "bench" (/vpn-gateway/bench), region eu-west-1: the test bed's default without params.json
+STACK=bench; REGION=eu-west-1
 while [ $# -gt 0 ]; do
   case "$1" in
     --clients) CLIENTS="$2"; shift 2 ;;
@@ -43,28 +71,65 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --dist) DIST="$2"; shift 2 ;;
     --image) VARIANT="$2"; shift 2 ;;
+    --changes) CHANGES="$2"; shift 2 ;;
+    --skip-sync) SYNC=no; shift ;;
+    --sync-only) SYNC=only; shift ;;
+    --sync-args) SYNC_ARGS="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 { [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 250 ]; } || { echo "bench.sh: --clients 1..250" >&2; exit 2; }
+{ [[ "$CHANGES" =~ ^[0-9]+$ ]] && [ "$CHANGES" -le 100 ]; } || { echo "bench.sh: --changes 0..100" >&2; exit 2; }
 case "$DIST" in bookworm|trixie) ;; *) echo "bench.sh: --dist bookworm or trixie" >&2; exit 2 ;; esac
 # (the ubuntu* layouts need a kernel release in Ubuntu's form, which only bookworm's has: build.sh)
 [ -n "$VARIANT" ] || case "$DIST" in bookworm) VARIANT=ubuntu ;; *) VARIANT=generic ;; esac
 # The VM is booted with the image's kernel and initrd given to QEMU (rootfs.img, vmlinuz, initrd.img).
 [ "$VARIANT" != debian-cloud ] || { echo "bench.sh: --image debian-cloud is not supported (it boots through GRUB from its disk, and the gateway's first boot reboots it into another kernel)" >&2; exit 2; }
+# The sync's benchmark runs the distribution's python3 and python3-boto3, as the gateway does: said
+# now, not after an hour of VM.
+if [ $SYNC != no ] && ! /usr/bin/python3 -c 'import boto3, botocore.stub' 2>/dev/null; then
+  echo "bench.sh: the sync's benchmark (e2e/lib/sync-bench.py) needs /usr/bin/python3 with boto3: bash scripts/setup.sh test installs it (Debian: apt-get install python3-boto3); --skip-sync leaves it out" >&2
+  exit 2
+fi
 T_START=$(date +%s)
 log() { printf '[bench +%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*"; }
+WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$WORK"
+declare -A FIG   # the figures printed at the end
+
+# ---- the sync on the host (e2e/lib/sync-bench.py): no VM, stubbed SSM ------------------------
+sync_bench() {  # -> $WORK/sync-bench.txt (its table), $WORK/sync-bench.log (stderr); FIG[sync]
+  local args t0 rc=0
+  read -r -a args <<< "$SYNC_ARGS"
+  log "the sync on the host: /usr/bin/python3 -B e2e/lib/sync-bench.py ${SYNC_ARGS:-(3 runs each of 100, 1000, 5000 users)}"
+  t0=$(date +%s)
+  /usr/bin/python3 -B "$E2E/lib/sync-bench.py" "${args[@]}" > "$WORK/sync-bench.txt" 2> "$WORK/sync-bench.log" || rc=$?
+  if [ $rc = 0 ]; then FIG[sync]="took $(( $(date +%s) - t0 ))s"
+  else FIG[sync]="FAILED (exit $rc), see $WORK/sync-bench.log"; fi
+  log "the sync on the host: ${FIG[sync]}"
+}
+# sync_figures: the sync's block of the figures (its table as sync-bench.py printed it)
+sync_figures() {
+  if [ $SYNC = no ]; then echo "sync (host):       not measured (--skip-sync)"; return; fi
+  echo "sync (host):       HOST measurement, stubbed SSM (botocore Stubber: no network round trips; add ~10-30 ms per"
+  echo "                   call from EC2 to SSM; a first apply's calls in 'calls list/decrypt'); e2e/lib/sync-bench.py${SYNC_ARGS:+ $SYNC_ARGS} ${FIG[sync]}:"
+  sed 's/^/    /' "$WORK/sync-bench.txt" 2>/dev/null
+  if [[ "${FIG[sync]}" == FAILED* ]]; then tail -n 5 "$WORK/sync-bench.log" | sed 's/^/    | /'; fi
+}
+if [ $SYNC = only ]; then
+  sync_bench
+  { echo; echo "==================== Benchmark figures ($(date '+%Y-%m-%d %H:%M'), $(nproc) host cores; --sync-only: no VM) ===================="; sync_figures; } | tee "$WORK/figures.txt"
+  exit 0
+fi
+
 # Host tools (QEMU, image builders) and npm packages, installed the one way the project does it.
 bash "$ROOT/scripts/setup.sh" vm
 # shellcheck source=e2e/lib/image-os.sh
 . "$E2E/lib/image-os.sh"
 . "$ROOT/scripts/node-env.sh"   # Node 24 from .tools/node-24 where setup installed it
-
-WORK="$E2E/.work/bench-$(date +%Y%m%d-%H%M%S)-$$"
-mkdir -p "$WORK"
-log "work dir $WORK; $CLIENTS clients, $PARALLEL connecting at once$( [ "$BUDGET" -gt 0 ] && echo ", client budget ${BUDGET}s"), VM 2 vCPU TCG ${MEM} MB, $DIST $VARIANT image"
-declare -A FIG   # the figures printed at the end
+log "work dir $WORK; $CLIENTS clients, $PARALLEL connecting at once$( [ "$BUDGET" -gt 0 ] && echo ", client budget ${BUDGET}s"), $CHANGES parameter changes, VM 2 vCPU TCG ${MEM} MB, $DIST $VARIANT image"
+[ $SYNC = no ] || sync_bench
 
 # ---- bench stack config and the product's render ---------------------------------------------
 PSK="bench-psk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -80,8 +145,7 @@ PSK="bench-psk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 } > "$WORK/Pulumi.bench.yaml"
 log "rendering: npm run render -- --config $WORK/Pulumi.bench.yaml --out-dir $WORK/render (${CLIENTS} users, pool $POOL)"
 t0=$(date +%s.%N)
-# stack "bench" (/vpn-gateway/bench), region eu-west-1: the test bed's default without params.json
-(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --stack bench --region eu-west-1 --out-dir "$WORK/render" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
+(cd "$ROOT" && npm run --silent render -- --config "$WORK/Pulumi.bench.yaml" --stack "$STACK" --region "$REGION" --out-dir "$WORK/render" --os "$(image_os "$DIST" "$VARIANT")") > "$WORK/render.log" 2>&1 \
   || { sed 's/^/  render| /' "$WORK/render.log"; echo "bench: render failed" >&2; exit 1; }
 cp "$WORK/render/user-data" "$WORK/user-data"
 FIG[render]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
@@ -204,19 +268,38 @@ fi
 
 # ---- gateway boot + clients -------------------------------------------------------------------------
 node -e '
-const fs = require("fs"); const [out, n, p, pub, gw, pool, psk, budget] = process.argv.slice(1);
+const fs = require("fs"); const [out, n, p, pub, gw, pool, psk, budget, changes, bound, stack, region] = process.argv.slice(1);
 const users = []; for (let i = 1; i <= +n; i++) { const k = String(i).padStart(3, "0"); users.push({ name: "user" + k, password: "bench-Pass-" + k + "-x7" }); }
 fs.writeFileSync(out, JSON.stringify({ mode: "gateway", clients: +n, parallel: +p, public_ip: pub, gw_ppp_ip: gw, pool_cidr: pool,
-  psk, users, ike_timeout: 90, ppp_timeout: 90, client_budget: +budget }, null, 1));
-' "$WORK/gateway-bench.json" "$CLIENTS" "$PARALLEL" "$PUBLIC_IP" "$GWPPP" "$POOL" "$PSK" "$BUDGET"
+  psk, users, ike_timeout: 90, ppp_timeout: 90, client_budget: +budget, changes: +changes, change_bound: +bound,
+  ssm_path: "/vpn-gateway/" + stack, aws_region: region }, null, 1));
+' "$WORK/gateway-bench.json" "$CLIENTS" "$PARALLEL" "$PUBLIC_IP" "$GWPPP" "$POOL" "$PSK" "$BUDGET" "$CHANGES" "$CHANGE_BOUND" "$STACK" "$REGION"
 boot_vm gateway "$WORK/user-data" "$WORK/gateway-bench.json" "$WORK/render/ssm-parameters.json"
 
 # ---- figures ---------------------------------------------------------------------------------------
+# change_figures: step 6's block (the VM's "BENCHRES change_*" lines)
+change_figures() {
+  local f="$WORK/gateway/results.txt"
+  if ! grep -q '^BENCHRES change_setup ' "$f" 2>/dev/null; then
+    echo "change to applied: not measured ($( [ "$CHANGES" = 0 ] && echo '--changes 0' || echo 'the VM printed nothing for it: gateway not ready, or the VM stopped before'))"
+    return
+  fi
+  echo "change to applied (in the VM: written into the SSM stand-in through its admin side; seconds from the write's return; the"
+  echo "                   sync polls every 30 s, so expect uniform 0-30 s plus the poll's own run, which started at run_started):"
+  echo "  setup:           $(rl gateway change_setup)"
+  grep -a '^BENCHRES change_sample ' "$f" | sed 's/^BENCHRES change_sample /    /' || true
+  echo "  chap-secrets (s): $(rl gateway change_stats_chap_secrets)"
+  echo "  applied: line (s): $(rl gateway change_stats_applied)"
+  echo "  PSK changed:     $(rl gateway change_psk)"
+  echo "  PSK put back:    $(rl gateway change_psk_back)"
+  echo "  after:           $(rl gateway change_end)"
+}
 BARE_CI=$(r bare cloud_init_done); GW_CI=$(r gateway cloud_init_done); GW_READY=$(r gateway gateway_ready)
 ratio=$(awk -v g="$GW_READY" -v b="$BARE_CI" 'BEGIN{ if (g+0>0 && b+0>0) printf "%.2f", g/b; else print "n/a" }')
 {
 echo
 echo "==================== Benchmark figures ($(date '+%Y-%m-%d %H:%M'), $(nproc) host cores, VM: 2 vCPU TCG, ${MEM} MB, image: $DIST $VARIANT) ===================="
+sync_figures
 echo "render:            ${FIG[render]}s (npm run render), user-data ${FIG[userdata]}"
 [ $SCRATCH = yes ] && echo "image from scratch: ${FIG[scratch_total]}s total (stage A rootfs ${FIG[scratch_A]}, B repo ${FIG[scratch_B]}, C image ${FIG[scratch_C]})"
 echo "image this run:    ${FIG[cached_total]}s total (stage A rootfs ${FIG[cached_A]}, B repo ${FIG[cached_B]}, C image ${FIG[cached_C]})"
@@ -243,6 +326,7 @@ echo "gateway state:     $(rl gateway gateway)"
 echo "VM memory at end:  $(grep -a '^BENCHRES mem_total' "$WORK/gateway/results.txt" 2>/dev/null | tail -n 1 | cut -d' ' -f2-)"
 grep -a '^BENCHRES failures_by_stage' "$WORK/gateway/results.txt" 2>/dev/null | sed 's/^BENCHRES /failures:          /' || true
 grep -a '^BENCHFAIL' "$WORK/gateway/results.txt" 2>/dev/null | head -n 10 | sed 's/^BENCHFAIL /  failed: /' || true
+change_figures
 echo "gateway VM run:    ${FIG[gateway_vm_secs]}s wall; whole bench $(( $(date +%s) - T_START ))s; logs in $WORK"
 } | tee "$WORK/figures.txt"
 rm -f "$WORK"/img/*   # hard links only; the cache keeps its own copies

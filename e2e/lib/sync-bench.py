@@ -4,6 +4,9 @@ asserts nothing. No AWS, no VM: a real boto3 SSM client under botocore's Stubber
 
     /usr/bin/python3 -B e2e/lib/sync-bench.py [--repeat R] [N ...]   (default: 3 runs of 100 1000 5000 users)
 
+e2e/bench.sh (npm run bench) runs it first and prints its table among its figures (--sync-args
+passes arguments, --sync-only runs nothing else, --skip-sync leaves it out).
+
 For each N, in a fresh process (so that each peak RSS is its own): N users (24-character
 passwords, every tenth with a static address) packed into users parameters of at most 4096
 characters each (the standard tier's limit), plus the PSK. Figures:

@@ -6,12 +6,26 @@
 #   mode=gateway  the gateway's boot-to-ready, then N real L2TP/IPsec clients (strongSwan charon +
 #                 swanctl, xl2tpd LAC, pppd; one network namespace each with its own public
 #                 address), at most P connecting at a time, all kept up; per-client IKE and PPP
-#                 set-up times, how many are up at the end, failures with reasons; power off.
+#                 set-up times, how many are up at the end, failures with reasons.
 #                 Client k offers what platform PLATFORMS[k % 4] offers (client.sh's
 #                 CLIENT_PLATFORM: windows apple networkmanager e2e), and the set-up times are
 #                 also given per platform.
+#                 Then, gateway and clients still up: change to applied. CHANGES (bench.json
+#                 "changes", default 0 = none) changes of the stack's users written into the
+#                 SSM stand-in through its admin side, as `pulumi up` writes them (live.sh's
+#                 ssm_users: a user bench-chg added, its password changed, removed, in turn),
+#                 each after a random 1-30 s pause (back to back, every change would land just
+#                 after a poll); each timed from the moment the write returned to (a) the change
+#                 in /etc/ppp/chap-secrets (seen by polling once a second; the time is the file's
+#                 mtime: the sync writes a new file and renames it) and (b) the sync's "applied:"
+#                 journal line (its journal timestamp; also when the run that logged it started),
+#                 bounded by "change_bound" (default 120 s; a timeout is reported as one); min,
+#                 median, max. The sync polls every 30 s (vpn-gateway-sync.timer): expect uniform
+#                 0-30 s plus the run's own time. Then the same for one PSK change (ipsec.secrets,
+#                 "applied:", pluto's re-read), and the PSK put back (timed the same way);
+#                 PPP links before and after. Power off.
 # Output lines: "BENCH: [uptime] progress" and "BENCHRES key=value ..." (collected by e2e/bench.sh).
-# shellcheck source-path=SCRIPTDIR  # client.sh, ready.sh: sourced from $LIB, where this script lives
+# shellcheck source-path=SCRIPTDIR  # client.sh, ready.sh, live.sh: sourced from $LIB, where this script lives
 set -u
 LIB=/usr/local/lib/e2e
 B=/srv/e2e/bench.json
@@ -19,6 +33,9 @@ SS=/opt/strongswan
 R=/run/e2e/bench
 mkdir -p "$R"
 . "$LIB/client.sh"   # the harness's client: ss_unpack, ss_run, ppp_quote, the shared config pieces
+# the live checks' helpers (functions only; their checks are not run here): ssm, ssm_users,
+# live_wait, chap_has_password, chap_lacks, psk_is, sync_logged, journal_now, sync_memory_peak
+. "$LIB/live.sh"
 bj() { python3 -c 'import json,sys;d=json.load(open(sys.argv[1])).get(sys.argv[2]);print("" if d is None else d)' "$B" "$1"; }
 up() { awk '{printf "%.1f", $1}' /proc/uptime; }
 say() { echo "BENCH: [$(up)s] $*"; }
@@ -248,5 +265,113 @@ res "gateway pluto_ipsec_sas=$(ipsec whack --trafficstatus 2>/dev/null | grep -c
 res "mem_total_mb=$(free -m | awk '/^Mem:/{print $2}') mem_used_mb=$(free -m | awk '/^Mem:/{print $3}') mem_available_mb=$(free -m | awk '/^Mem:/{print $7}') charon_rss_mb_each=$(ps -C charon -o rss= | awk '{s+=$1;n++} END{if(n) printf "%.1f", s/n/1024}') load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
 for f in "$R"/b*.res; do grep -q '^FAIL' "$f" && echo "BENCHFAIL $(basename "$f" .res) $(cat "$f")"; done | head -n 30
 grep -h '^FAIL' "$R"/b*.res 2>/dev/null | awk '{print $2}' | sort | uniq -c | awk '{printf "BENCHRES failures_by_stage %s=%s\n", $2, $1}'
+
+# 4) change to applied: the stack's parameters changed in the SSM stand-in while the gateway runs
+# (clients still up), each change timed to its effect on the gateway
+CHANGES=$(bj changes); CHANGES=${CHANGES:-0}
+CHG_BOUND=$(bj change_bound); CHG_BOUND=${CHG_BOUND:-120}
+CHG_USER=bench-chg   # not one of the clients' users: no client's session may end
+SSM_PATH=$(bj ssm_path); SSM_REGION=$(bj aws_region)
+# chg_mtime T0 FILE: seconds from the wall time T0 ($EPOCHREALTIME) to FILE's last write (the sync
+# writes a new file and renames it over the old one: its mtime is when the change was there)
+chg_mtime() { awk -v a="$1" -v b="$(stat -c %.6Y "$2")" 'BEGIN {printf "%.2f", b - a}'; }
+# chg_journal T_BEFORE T0 REGEX: "SECS STARTED": seconds from the wall time T0 to the sync's first
+# journal line matching REGEX logged after T_BEFORE (the wall time just before the write), and to
+# the start of the run that logged it (systemd's "unit starting" entry, n/a without one); nothing
+# when there is no such line
+chg_journal() {
+  journalctl -u vpn-gateway-sync.service --since "@$(( ${1%.*} - 60 ))" -o json --no-pager 2>/dev/null | python3 -c '
+import json, re, sys
+before, t0, rx = float(sys.argv[1]), float(sys.argv[2]), re.compile(sys.argv[3])
+started = None
+for line in sys.stdin:
+    e = json.loads(line)
+    t, m = int(e["__REALTIME_TIMESTAMP"]) / 1e6, e.get("MESSAGE")
+    if e.get("MESSAGE_ID") == "7d4958e842da4a758f6c1cdc7b36dcc5":  # SD_MESSAGE_UNIT_STARTING
+        started = t
+    elif isinstance(m, str) and t >= before and rx.search(m):
+        print("%.2f %s" % (t - t0, "n/a" if started is None else "%.2f" % (started - t0)))
+        break
+' "$1" "$2" "$3"
+}
+# chg_timed LABEL FILE PATTERN COND... -- WRITE...: runs WRITE (a write to the SSM stand-in), then
+# waits for COND (the change in FILE) and for the sync's journal line matching PATTERN, each bounded
+# by CHG_BOUND seconds from the write's return. CHG_LINE = "LABEL write=.. FILE=.. applied=..
+# run_started=..": seconds from the write's return ("timeout>Ns" when not seen within the bound)
+chg_timed() {
+  local label=$1 file=$2 pat=$3 cond=() out f a st
+  shift 3
+  while [ "$1" != -- ]; do cond+=("$1"); shift; done
+  shift
+  CHG_SINCE=$(journal_now); CHG_S0=$EPOCHREALTIME; CHG_T0W=""
+  if ! out=$("$@" 2>&1); then
+    CHG_LINE="$label write=FAILED:$(echo "$out" | tail -n 1 | tr -s ' \t' '_' | cut -c1-120)"; return
+  fi
+  CHG_T0W=$EPOCHREALTIME; CHG_T0=$(up)
+  if live_wait "$CHG_T0" "$CHG_BOUND" "${cond[@]}"; then f=$(chg_mtime "$CHG_T0W" "$file"); else f="timeout>${LW}s"; fi
+  a="timeout>${LW}s"; st=n/a
+  if live_wait "$CHG_T0" "$CHG_BOUND" sync_logged "$CHG_SINCE" "$pat"; then
+    read -r a st < <(chg_journal "$CHG_S0" "$CHG_T0W" "$pat")
+    [ -n "${a:-}" ] || { a="seen_after_${LW}s"; st=n/a; }   # (in journalctl -o cat, not in its JSON)
+  fi
+  CHG_LINE="$label write=$(awk -v a="$CHG_S0" -v b="$CHG_T0W" 'BEGIN {printf "%.2f", b - a}') $(basename "$file")=$f applied=$a run_started=$st"
+}
+# chg_also KEY PATTERN: appends " KEY=SECS" to CHG_LINE: the sync's first journal line matching
+# PATTERN after the same write (bounded the same way)
+chg_also() {
+  local a=""
+  [ -n "$CHG_T0W" ] || return 0
+  if live_wait "$CHG_T0" "$CHG_BOUND" sync_logged "$CHG_SINCE" "$2"; then read -r a _ < <(chg_journal "$CHG_S0" "$CHG_T0W" "$2"); a=${a:-seen_after_${LW}s}
+  else a="timeout>${LW}s"; fi
+  CHG_LINE="$CHG_LINE $1=$a"
+}
+# chg_stats KEY: n, timeouts, min/median/max over the KEY= values of $R/changes
+chg_stats() {
+  local t; t=$(grep -c "[ ]$1=timeout" "$R/changes")
+  awk -v key="$1" '{ for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) { v = substr($i, length(key) + 2); if (v ~ /^-?[0-9.]+$/) print v } }' "$R/changes" \
+    | sort -n | awk -v t="$t" '{v[++n] = $1} END { if (!n) { printf "n=0 timeouts=%d", t; exit }
+      printf "n=%d timeouts=%d min=%.2f median=%.2f max=%.2f", n, t, v[1], (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2), v[n] }'
+}
+if [ "$CHANGES" -gt 0 ]; then
+  : > "$R/changes"
+  ppp0=$(ip -o link show type ppp 2>/dev/null | wc -l); since0=$(journal_now)
+  say "change to applied: $CHANGES changes of $CHG_USER in SSM ($SSM_PATH, $SSM_REGION) through the stand-in's admin side, then one PSK change and back; bound ${CHG_BOUND}s each"
+  if ! ssm wait-up 60 >/dev/null 2>&1; then
+    res "change_setup SSM_stand-in_not_up: $(ssm status 2>&1 | tr -s ' \n' '_' | cut -c1-160)"
+  else
+    res "change_setup changes=$CHANGES bound=${CHG_BOUND}s user=$CHG_USER users=$(chap_users) ppp_links=$ppp0 sync_timer=$(systemctl show -p TimersMonotonic --value vpn-gateway-sync.timer 2>/dev/null | grep -o 'OnUnitActiveUSec=[^ ;]*' | head -n 1 | cut -d= -f2)"
+    kinds=(add password remove)
+    for i in $(seq 1 "$CHANGES"); do
+      kind=${kinds[$(( (i - 1) % 3 ))]}
+      # a random point of the sync's 30 s cycle (back to back, each change would land just after a
+      # poll); at least 1 s, so that the journal's second-resolution "since" excludes the last change's lines
+      pause=$((1 + RANDOM % 30)); sleep "$pause"
+      case "$kind" in
+        remove) chg_timed "#$i $kind pause=${pause}s" /etc/ppp/chap-secrets "^applied: .*removed \\($CHG_USER\\)" \
+                  chap_lacks "$CHG_USER" -- ssm_users remove "$CHG_USER" ;;
+        *) pw="bench-chg-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')-$i"
+           if [ "$kind" = add ]; then what=added; else what="password changed"; fi
+           chg_timed "#$i $kind pause=${pause}s" /etc/ppp/chap-secrets "^applied: .*$what \\($CHG_USER\\)" \
+             chap_has_password "$CHG_USER" "$pw" -- ssm_users set "$CHG_USER" "$pw" ;;
+      esac
+      res "change_sample $CHG_LINE"
+      echo "$CHG_LINE" >> "$R/changes"
+    done
+    res "change_stats_chap_secrets $(chg_stats chap-secrets)"
+    res "change_stats_applied $(chg_stats applied)"
+    # one PSK change (ipsec.secrets, the sync's "applied: ... psk changed", pluto's re-read), then
+    # the bench's PSK put back, timed the same way (the clients' IKE SAs, made with it, stay up)
+    newpsk="bench-psk2-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+    for key in change_psk change_psk_back; do
+      if [ $key = change_psk ]; then psk=$newpsk; else psk=$PSK; fi
+      pause=$((1 + RANDOM % 30)); sleep "$pause"
+      chg_timed "pause=${pause}s" /etc/ipsec.secrets '^applied: .*psk changed' psk_is "$psk" -- ssm put "$SSM_PATH/psk" SecureString "$psk"
+      chg_also pluto_reread 'pluto re-read'
+      res "$key $CHG_LINE"
+    done
+    peak=$(sync_memory_peak "$since0"); peak=${peak%% *}
+    res "change_end ppp_links_before=$ppp0 ppp_links_after=$(ip -o link show type ppp 2>/dev/null | wc -l) users=$(chap_users) psk_back=$(psk_is "$PSK" && echo yes || echo NO) sync_memory_peak=${peak:-n/a_(systemd_logs_none_before_254)}"
+  fi
+fi
 say "bench done; powering off"
 sync; systemctl --no-block poweroff

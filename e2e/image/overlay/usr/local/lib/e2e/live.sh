@@ -1,6 +1,6 @@
 #!/bin/bash
 # Live checks (issue 9; test harness, not product), sourced by harness.sh after client.sh and
-# hardening.sh: the stack's users and PSK change in SSM Parameter Store (the test bed's stand-in,
+# hardening.sh (and by bench.sh, which uses its helpers and runs none of its checks): the stack's users and PSK change in SSM Parameter Store (the test bed's stand-in,
 # ssm-standin and ssm_users.py, in the product's layout) while the gateway runs, as `pulumi up`
 # changes them, and the running gateway must follow without being touched: the same instance, the
 # same boot, the same pluto and xl2tpd (every other session kept). Each change is timed from the
