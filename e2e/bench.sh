@@ -254,10 +254,11 @@ boot_vm() {
   rm -f "$d/disk.qcow2"
   tr -d '\r' < "$d/console.log" | sed -E 's/^\[ *[0-9.]+\] [A-Za-z0-9_.@-]+\[[0-9]+\]: //' | grep -aE '^(BENCHRES|BENCHFAIL) ' > "$d/results.txt" || true
 }
+# (|| true: with pipefail a VM without results, e.g. no bare boot with --skip-bare, would end the bench)
 r() {  # r VM KEY: value of KEY= in the VM's BENCHRES lines (last one wins)
-  grep -ao "[ ]$2=[^ ]*" "$WORK/$1/results.txt" 2>/dev/null | tail -n 1 | cut -d= -f2-
+  grep -ao "[ ]$2=[^ ]*" "$WORK/$1/results.txt" 2>/dev/null | tail -n 1 | cut -d= -f2- || true
 }
-rl() { grep -a "^BENCHRES $2 " "$WORK/$1/results.txt" 2>/dev/null | tail -n 1 | cut -d' ' -f3-; }
+rl() { grep -a "^BENCHRES $2 " "$WORK/$1/results.txt" 2>/dev/null | tail -n 1 | cut -d' ' -f3- || true; }
 
 # ---- bare boot -------------------------------------------------------------------------------------
 if [ $BARE = yes ]; then
@@ -310,7 +311,7 @@ echo "gateway boot:      cloud-init final done at ${GW_CI:-?}s uptime, gateway r
 echo "boot-to-ready ratio (gateway ready / bare cloud-init done): ${ratio}"
 echo "single client (idle gateway): $(rl gateway single)  [charon=start+load, ike=initiate->CHILD_SA, ppp=xl2tpd->PPP address, s]"
 echo "concurrency:       $(rl gateway concurrency)"
-echo "time:              $(rl gateway total_secs)"
+echo "time:              $(grep -a '^BENCHRES total_secs=' "$WORK/gateway/results.txt" 2>/dev/null | tail -n 1 | cut -d' ' -f2-)"
 echo "IKE set-up (s):    $(rl gateway stats_ike)"
 echo "PPP set-up (s):    $(rl gateway stats_ppp)"
 echo "charon start (s):  $(rl gateway stats_charon_start)"
