@@ -27,8 +27,12 @@ export const STANDARD_PARAMETERS_PER_REGION = 10000;
 export const PARAMETER_ROOT = `/${PROJECT}`;
 /** The version of the users parameters' JSON, which vpn-gateway-sync checks. */
 export const USERS_FORMAT = 1;
-/** Pulumi's own bound on a stack name; it keeps every parameter name far below SSM's 1011 characters. */
-export const STACK_NAME_MAX_LENGTH = 100;
+/**
+ * The longest stack name a gateway can have: its IAM role is auto-named `vpn-gateway-<stack>-` plus 7
+ * random characters, and IAM allows 64 (Pulumi's own bound, 100, would fail only at `pulumi up`).
+ * Far below SSM's 1011 characters for a parameter name.
+ */
+export const STACK_NAME_MAX_LENGTH = 64 - "vpn-gateway-".length - "-1234567".length;
 
 /** One parameter as SSM holds it, its value in plain: what ssm-parameters.json lists. */
 export interface SsmParameter {
@@ -44,8 +48,9 @@ export interface SsmParameter {
 export function parameterPath(stack: string): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack) || stack.length > STACK_NAME_MAX_LENGTH) {
         throw new ConfigError([
-            `stack name ${JSON.stringify(stack)}: it names the stack's SSM parameters (${PARAMETER_ROOT}/<stack>/...), so it may hold ` +
-                `only letters, digits, '_', '.' and '-', at most ${STACK_NAME_MAX_LENGTH} characters; use another stack name`,
+            `stack name ${JSON.stringify(stack)}: it names the stack's SSM parameters (${PARAMETER_ROOT}/<stack>/...) and its IAM role ` +
+                `(vpn-gateway-<stack>-<7 random characters>, at most 64), so it may hold only letters, digits, '_', '.' and '-', ` +
+                `at most ${STACK_NAME_MAX_LENGTH} characters (this one has ${stack.length}); use another stack name`,
         ]);
     }
     return `${PARAMETER_ROOT}/${stack}`;

@@ -416,7 +416,14 @@ describe("AWS resources (mock runtime)", () => {
             created.length = 0;
             let error: Error | undefined;
             await deploy(rawConfig(), "dev stack").catch((e) => (error = e));
-            expect(error?.message).to.match(/stack name "dev stack": it names the stack's SSM parameters \(\/vpn-gateway\/<stack>\/...\), so it may hold only letters, digits/);
+            expect(error?.message).to.match(/stack name "dev stack": it names the stack's SSM parameters \(\/vpn-gateway\/<stack>\/...\) and its IAM role .*, so it may hold only letters, digits/);
+            expect(created).to.deep.equal([]);
+        });
+        it("on a stack name too long for the IAM role's name", async () => {
+            created.length = 0;
+            let error: Error | undefined;
+            await deploy(rawConfig(), "s".repeat(45)).catch((e) => (error = e));
+            expect(error?.message).to.match(/IAM role \(vpn-gateway-<stack>-<7 random characters>, at most 64\).* at most 44 characters \(this one has 45\)/);
             expect(created).to.deep.equal([]);
         });
     });

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { gatewayParameters } from "../../components/boot/cloudConfig";
 import {
     PARAMETER_VALUE_LIMIT,
+    STACK_NAME_MAX_LENGTH,
     SsmParameter,
     parameterPath,
     pskParameter,
@@ -57,6 +58,15 @@ describe("SSM parameters", () => {
         for (const bad of ["", "my stack", "a/b", "dév", "x".repeat(101), "a:b"]) {
             expect(() => parameterPath(bad), JSON.stringify(bad)).to.throw(ConfigError, /may hold only letters, digits, '_', '\.' and '-'/);
         }
+    });
+
+    it("take a stack name only as long as the IAM role's auto-name allows (64 with its prefix and suffix)", () => {
+        expect(STACK_NAME_MAX_LENGTH).to.equal(44);
+        const longest = "s".repeat(44);
+        expect(parameterPath(longest)).to.equal(`/vpn-gateway/${longest}`);
+        // vpn-gateway-<stack>-<7 random characters>: the role name Pulumi gives the gateway's role
+        expect(`vpn-gateway-${longest}-abcdefg`.length).to.equal(64);
+        expect(() => parameterPath("s".repeat(45))).to.throw(ConfigError, /IAM role .*at most 44 characters \(this one has 45\)/);
     });
 
     it("the PSK in PATH/psk", () => {
