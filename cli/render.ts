@@ -82,7 +82,7 @@ function main(): number {
         if (publicIp !== undefined && parseIpv4(publicIp) === undefined) {
             throw new ConfigError([`--public-ip: ${JSON.stringify(publicIp)} is not an IPv4 address`]);
         }
-        if (options["vpc-cidr"]) checkPoolAgainstVpc(settings.clientPool, [options["vpc-cidr"]]);
+        if (options["vpc-cidr"]) checkPoolAgainstVpc(settings.clientPool, [options["vpc-cidr"]], settings.ikev2.pool);
         const document = cloudConfig({ settings, ...parameters, ...(publicIp ? { publicIp } : {}) });
         const outDir = options["out-dir"];
         if (outDir !== undefined) {

@@ -40,7 +40,7 @@ export function bootInput(overrides: Record<string, unknown> = {}, publicIp: str
 /** The IPsec part's input: its settings from a raw config, and the public IP unless null. */
 export function ipsecInput(overrides: Record<string, unknown> = {}, publicIp: string | null = "203.0.113.10"): IpsecInput {
     const s = settings(overrides);
-    return { clientPool: s.clientPool, os: s.os, ...(publicIp !== null ? { publicIp } : {}) };
+    return { clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, ...(publicIp !== null ? { publicIp } : {}) };
 }
 
 /** chap-secrets as pppd reads it: words separated by blanks, quotes group, '#' comments, backslash escapes. */

@@ -59,7 +59,7 @@ export async function deploy(raw: RawConfig, stack: string, plainSecrets: string
         const path = parameterPath(stack);
         checkSizes(settings, path);
         const placement = await findPlacement(settings);
-        checkPoolAgainstVpc(settings.clientPool, placement.vpcCidrs);
+        checkPoolAgainstVpc(settings.clientPool, placement.vpcCidrs, settings.ikev2.pool);
         const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement, parameterPath: path });
         return {
             publicIp: gateway.publicIp,

@@ -116,13 +116,13 @@ export class VpnGateway extends pulumi.ComponentResource {
         const child = { parent: this };
         const { clientPool } = settings;
         const parameters = { parameterPath, tags };
-        const ipsec = new Ipsec(name, { clientPool, os: settings.os, psk: settings.psk, publicIp: eip.publicIp, ...parameters }, child);
+        const ipsec = new Ipsec(name, { clientPool, ikev2: settings.ikev2, dnsServers: settings.dnsServers, os: settings.os, psk: settings.psk, publicIp: eip.publicIp, ...parameters }, child);
         const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers, ...parameters }, child);
         const sync = new Sync(name, { region: placement.region, clientPool, ...parameters }, child);
         const parts: Record<PartName, BootPart> = {
             kernel: new Kernel(name, {}, child),
             sysctl: new Sysctl(name, {}, child),
-            firewall: new Firewall(name, { clientPool, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }, child),
+            firewall: new Firewall(name, { clientPool, ikev2: settings.ikev2, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }, child),
             ipsec,
             l2tp: new L2tp(name, { clientPool }, child),
             ppp,

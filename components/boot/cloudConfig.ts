@@ -35,8 +35,8 @@ export function firstBootParts({ settings, region, parameterPath, publicIp }: Bo
     return {
         kernel: kernel(),
         sysctl: sysctl(),
-        firewall: firewall({ clientPool, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }),
-        ipsec: ipsec({ clientPool, os: settings.os, publicIp }),
+        firewall: firewall({ clientPool, ikev2: settings.ikev2, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }),
+        ipsec: ipsec({ clientPool, ikev2: settings.ikev2, dnsServers: settings.dnsServers, os: settings.os, publicIp }),
         l2tp: l2tp({ clientPool }),
         ppp: ppp({ dnsServers: settings.dnsServers }),
         sync: sync({ region, parameterPath, clientPool }),

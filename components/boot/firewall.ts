@@ -1,7 +1,7 @@
-// Firewall and NAT: default-deny, IKE/NAT-T in, L2TP only inside IPsec, the pool masqueraded on
+// Firewall and NAT: default-deny, IKE/NAT-T in, L2TP only inside IPsec, both pools masqueraded on
 // the public interface found at boot. Applied by its own unit at every boot, so the rules persist
 // without iptables-persistent (absent from some images).
-import { ClientPool } from "../config/settings";
+import { ClientPool, Ikev2Settings } from "../config/settings";
 import { BootComponent, templateFile } from "./bootFile";
 
 export const FIREWALL_SCRIPT = "/usr/local/sbin/vpn-gateway-firewall";
@@ -10,6 +10,8 @@ export const FIREWALL_SCRIPT = "/usr/local/sbin/vpn-gateway-firewall";
 export interface FirewallInput {
     /** The client pool: the only source forwarded, masqueraded on the public interface. */
     clientPool: ClientPool;
+    /** IKEv2 clients' pool: forwarded only out of an IPsec SA, masqueraded like the L2TP pool. */
+    ikev2: Pick<Ikev2Settings, "pool">;
     /** The one CIDR SSH is open from; absent, SSH stays closed. */
     adminCidr?: string;
     /** Whether clients may reach each other (an explicit pool-to-pool accept); otherwise dropped. */
@@ -22,6 +24,7 @@ export function firewall(input: FirewallInput): BootComponent {
         files: [
             templateFile(FIREWALL_SCRIPT, "0755", "firewall/vpn-gateway-firewall.mustache", {
                 poolCidr: input.clientPool.cidr.text,
+                ikev2PoolCidr: input.ikev2.pool.text,
                 adminCidr: input.adminCidr,
                 clientToClient: input.allowClientToClient,
             }),

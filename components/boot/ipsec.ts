@@ -1,12 +1,24 @@
 // IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
 import { BootComponent, bootFile, templateFile } from "./bootFile";
 import { parseIpv4 } from "../config/ipv4";
-import { ClientPool, OsChoice } from "../config/settings";
+import { ClientPool, Ikev2Settings, OsChoice } from "../config/settings";
 
 /** IKE proposals: AES-256/128 with SHA2 or SHA1 over MODP2048; no 3DES, no modp1024. */
 export const IKE_PROPOSALS = "aes256-sha2_256;modp2048,aes128-sha2_256;modp2048,aes256-sha1;modp2048,aes128-sha1;modp2048";
 /** ESP proposals: AES-GCM first, then AES-CBC with SHA2 or SHA1 (Windows and Apple clients). */
 export const ESP_PROPOSALS = "aes_gcm-null,aes256-sha2_256,aes128-sha2_256,aes256-sha1,aes128-sha1";
+
+/**
+ * IKEv2 proposals: what Android (MODP2048 to 4096 or Curve25519, never ECP), Apple (the profile's
+ * AES-256-GCM, group 14) and Windows (after the profile's PowerShell: GCM-AES-128, group 14) send.
+ */
+export const IKEV2_IKE_PROPOSALS =
+    "aes_gcm256-sha2_256;modp2048,aes_gcm128-sha2_256;modp2048,aes256-sha2_256;modp2048,aes128-sha2_256;modp2048," +
+    "aes_gcm256-sha2_256;dh31,aes256-sha2_256;dh31,aes256-sha2_512;modp3072,aes256-sha2_512;modp4096";
+/** IKEv2 child SAs: AES-GCM, then AES-CBC with SHA2 (no PFS: no platform's built-in client asks for it). */
+export const IKEV2_ESP_PROPOSALS = "aes_gcm256-null,aes_gcm128-null,aes256-sha2_256,aes128-sha2_256";
+/** The server certificate's nickname in the NSS database (vpn-gateway-sync imports it). */
+export const SERVER_CERT_NAME = "vpn-gateway-server";
 
 /**
  * The one ipsec.conf line that cannot be the same on every os: a conn for IKEv1 only. Libreswan
@@ -29,6 +41,10 @@ export const PUBLIC_IP_FILE = "/etc/vpn-gateway/public-ip";
 export interface IpsecInput {
     /** The client pool, left out of virtual-private so that no client's NAT address can clash with it. */
     clientPool: ClientPool;
+    /** IKEv2 clients' pool, also left out of virtual-private. */
+    ikev2: Pick<Ikev2Settings, "pool" | "poolRange">;
+    /** Pushed to IKEv2 clients (mode config), as pppd pushes them to L2TP clients. */
+    dnsServers: string[];
     /** The os the gateway boots: it picks the IKEv1-only line its Libreswan takes. */
     os: OsChoice;
     /** The Elastic IP when the program knows it; otherwise the gateway asks the metadata service at boot. */
@@ -36,7 +52,7 @@ export interface IpsecInput {
 }
 
 export function ipsec(input: IpsecInput): BootComponent {
-    const { clientPool, os, publicIp } = input;
+    const { clientPool, ikev2, dnsServers, os, publicIp } = input;
     if (publicIp !== undefined && parseIpv4(publicIp) === undefined) {
         throw new Error(`public IP ${JSON.stringify(publicIp)} is not an IPv4 address`);
     }
@@ -46,6 +62,13 @@ export function ipsec(input: IpsecInput): BootComponent {
             ike: IKE_PROPOSALS,
             esp: ESP_PROPOSALS,
             ikev1Only: IKEV1_ONLY[os],
+            ikev2PoolCidr: ikev2.pool.text,
+            ikev2PoolFirst: ikev2.poolRange.first,
+            ikev2PoolLast: ikev2.poolRange.last,
+            dnsServers: dnsServers.join(" "),
+            serverCertName: SERVER_CERT_NAME,
+            ikev2Ike: IKEV2_IKE_PROPOSALS,
+            ikev2Esp: IKEV2_ESP_PROPOSALS,
         }),
         templateFile("/usr/local/sbin/vpn-gateway-identity", "0755", "ipsec/vpn-gateway-identity.mustache", { metadataAttempts: 30 }),
         templateFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", "ipsec/vpn-gateway-identity.service.mustache"),
@@ -53,8 +76,9 @@ export function ipsec(input: IpsecInput): BootComponent {
     ];
     if (publicIp !== undefined) files.push(bootFile(PUBLIC_IP_FILE, "0644", `${publicIp}\n`));
     return {
-        // curl asks the metadata service for the public address when the program did not give it.
-        packages: ["libreswan", "curl"],
+        // curl asks the metadata service for the public address when the program did not give it;
+        // vpn-gateway-sync imports the IKEv2 certificates and CRL with NSS's tools and openssl.
+        packages: ["libreswan", "curl", "libnss3-tools", "openssl"],
         files,
         commands: [],
         services: ["vpn-gateway-identity.service", "ipsec.service"],

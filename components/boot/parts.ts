@@ -10,7 +10,7 @@ import * as random from "@pulumi/random";
 import { ClientPool, GENERATED_PSK_LENGTH, OsChoice, VpnUser } from "../config/settings";
 import { BootComponent } from "./bootFile";
 import { FirewallInput, firewall } from "./firewall";
-import { ipsec } from "./ipsec";
+import { IpsecInput, ipsec } from "./ipsec";
 import { kernel } from "./kernel";
 import { L2tpInput, l2tp } from "./l2tp";
 import { pskParameter, usersParameters } from "./parameters";
@@ -88,11 +88,7 @@ export class Firewall extends BootPart {
 }
 
 /** The IPsec part's settings and deploy-time values. */
-export interface IpsecArgs extends ParameterArgs {
-    /** The client pool, left out of virtual-private so that no client's NAT address can clash with it. */
-    clientPool: ClientPool;
-    /** The os the gateway boots: it picks the IKEv1-only line its Libreswan takes. */
-    os: OsChoice;
+export interface IpsecArgs extends ParameterArgs, Pick<IpsecInput, "clientPool" | "ikev2" | "dnsServers" | "os"> {
     /**
      * The PSK from the stack config. Absent, the part generates one (a RandomPassword, its child)
      * that lives in the stack's state and so stays the same across updates.
@@ -133,8 +129,8 @@ export class Ipsec extends BootPart {
                     },
                 ).result,
         );
-        const { clientPool, os } = args;
-        this.part = pulumi.output(args.publicIp).apply((publicIp) => ipsec({ clientPool, os, publicIp }));
+        const { clientPool, ikev2, dnsServers, os } = args;
+        this.part = pulumi.output(args.publicIp).apply((publicIp) => ipsec({ clientPool, ikev2, dnsServers, os, publicIp }));
         const parameter = pskParameter(args.parameterPath, "");
         this.parameters = [ssmParameter(`${name}-psk-parameter`, parameter.name, this.psk, args, this)];
         this.registerOutputs({ part: this.part, psk: this.psk });

@@ -8,11 +8,34 @@ export const PROJECT = "vpn-gateway";
 export const OS_CHOICES = ["ubuntu-24.04", "ubuntu-26.04", "debian-12", "debian-13"] as const;
 export type OsChoice = (typeof OS_CHOICES)[number];
 
+/** An L2TP user: what chap-secrets holds. */
 export interface VpnUser {
     name: string;
     password: string;
     /** A static address in the pool's static range, or undefined for one from xl2tpd's dynamic range. */
     ip?: string;
+}
+
+/** How a user may connect: users[N].methods, both by default. */
+export const METHODS = ["l2tp", "ikev2"] as const;
+export type Method = (typeof METHODS)[number];
+
+/** An IKEv2 user: a certificate of the stack's CA, and whether it must be refused (on the CRL). */
+export interface Ikev2User {
+    name: string;
+    /** Bumped by the user to have a new certificate issued (the old one is revoked). */
+    reissue: number;
+    /** users[N].revoked: the certificate is on the CRL and nothing is issued again. */
+    revoked: boolean;
+}
+
+export interface Ikev2Settings {
+    /** The IKEv2 clients' addresses (ikev2Pool): apart from the L2TP pool and the VPC. */
+    pool: Cidr;
+    /** What Libreswan hands out: the pool's hosts after the first (kept back, like L2TP's gateway address). */
+    poolRange: AddressRange;
+    /** Every user with the ikev2 method, revoked ones included (their certificates go on the CRL). */
+    users: Ikev2User[];
 }
 
 /** An inclusive range of addresses. */
@@ -39,8 +62,10 @@ export interface ClientPool {
 export interface Settings {
     /** Undefined when the stack should generate (and keep) one. */
     psk?: string;
+    /** The L2TP users (method l2tp, not revoked): chap-secrets. */
     users: VpnUser[];
     clientPool: ClientPool;
+    ikev2: Ikev2Settings;
     dnsServers: string[];
     instanceType: string;
     os: OsChoice;
@@ -59,6 +84,7 @@ export interface Settings {
 
 export const DEFAULTS = {
     clientPool: "192.168.42.0/24",
+    ikev2Pool: "192.168.43.0/24",
     dnsServers: ["8.8.8.8", "8.8.4.4"],
     instanceType: "t3.micro",
     os: "ubuntu-24.04" as OsChoice,
@@ -83,6 +109,7 @@ export const CONFIG_KEYS = [
     "psk",
     "users",
     "clientPool",
+    "ikev2Pool",
     "dnsServers",
     "instanceType",
     "os",
@@ -197,52 +224,119 @@ function validatePsk(raw: RawConfig, c: Collector): string | undefined {
     return psk;
 }
 
-function validatePool(raw: RawConfig, c: Collector): Cidr | undefined {
-    const text = raw.clientPool ?? DEFAULTS.clientPool;
+function validatePool(raw: RawConfig, c: Collector, name: "clientPool" | "ikev2Pool" = "clientPool"): Cidr | undefined {
+    const text = raw[name] || DEFAULTS[name];
     const parsed = parseCidr(text);
     if ("error" in parsed) {
-        c.add(`${key("clientPool")}: ${parsed.error}`);
+        c.add(`${key(name)}: ${parsed.error}`);
         return undefined;
     }
     const pool = parsed.cidr;
     if (pool.prefix < POOL_PREFIX_MIN || pool.prefix > POOL_PREFIX_MAX) {
-        c.add(`${key("clientPool")}: "${text}" is a /${pool.prefix}; allowed: /${POOL_PREFIX_MIN} to /${POOL_PREFIX_MAX}`);
+        c.add(`${key(name)}: "${text}" is a /${pool.prefix}; allowed: /${POOL_PREFIX_MIN} to /${POOL_PREFIX_MAX}`);
         return undefined;
     }
     if (!PRIVATE_RANGES.some((range) => contains(range, pool.network) && contains(range, pool.last))) {
-        c.add(`${key("clientPool")}: "${text}" is not private; allowed: inside ${PRIVATE_RANGES.map((r) => r.text).join(", ")}`);
+        c.add(`${key(name)}: "${text}" is not private; allowed: inside ${PRIVATE_RANGES.map((r) => r.text).join(", ")}`);
         return undefined;
     }
     return pool;
 }
 
-function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): VpnUser[] {
+/** Libreswan's address pool: the hosts after the first (kept back, as L2TP keeps the gateway's). */
+function ikev2PoolRange(pool: Cidr): AddressRange {
+    return { first: formatIpv4(pool.network + 2), last: formatIpv4(pool.last - 1) };
+}
+
+/**
+ * An IKEv2 user's name also names files (DIR/clients/NAME/NAME.p12): beyond the chap-secrets rule,
+ * no '/' and no leading '.'. A user whose methods are unset gets IKEv2 only with such a name, so
+ * that no L2TP user of an earlier release is refused.
+ */
+export const IKEV2_NAME_PATTERN = /^[^/.][^/]*$/;
+const IKEV2_NAME_RULE = `no '/' and no leading '.'`;
+export const REISSUE_MAX = 1000000;
+
+const USER_FIELDS = ["name", "password", "ip", "methods", "revoked", "reissue"];
+
+/** users[N].methods: a list of METHODS without repeats; both when unset. */
+function userMethods(value: unknown, at: string, c: Collector, name: unknown): Method[] | undefined {
+    if (value === undefined || value === null) {
+        return typeof name === "string" && !IKEV2_NAME_PATTERN.test(name) ? ["l2tp"] : [...METHODS];
+    }
+    const allowed = `a non-empty list of ${METHODS.map((m) => JSON.stringify(m)).join(", ")}, e.g. ["ikev2"]`;
+    if (!Array.isArray(value) || value.length === 0) {
+        c.add(`${at}.methods: ${JSON.stringify(value)} is not valid; expected ${allowed}`);
+        return undefined;
+    }
+    const methods: Method[] = [];
+    for (const [j, m] of value.entries()) {
+        if (!(METHODS as readonly unknown[]).includes(m)) {
+            c.add(`${at}.methods[${j}]: ${JSON.stringify(m)} is not a method; allowed: ${METHODS.join(", ")}`);
+            return undefined;
+        }
+        if (methods.includes(m as Method)) {
+            c.add(`${at}.methods[${j}]: ${JSON.stringify(m)} is listed twice`);
+            return undefined;
+        }
+        methods.push(m as Method);
+    }
+    return methods;
+}
+
+/** A boolean that `pulumi config set --path` stores as a boolean, or as the string "true"/"false". */
+function flag(value: unknown, at: string, c: Collector): boolean | undefined {
+    if (value === undefined || value === null || value === false || value === "false") return false;
+    if (value === true || value === "true") return true;
+    c.add(`${at}: ${JSON.stringify(value)} is not valid; expected true or false`);
+    return undefined;
+}
+
+function reissueCount(value: unknown, at: string, c: Collector): number | undefined {
+    if (value === undefined || value === null) return 0;
+    const n = typeof value === "string" && /^[0-9]+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > REISSUE_MAX) {
+        c.add(`${at}: ${JSON.stringify(value)} is not valid; expected a whole number from 0 to ${REISSUE_MAX} (raise it to have a new certificate issued)`);
+        return undefined;
+    }
+    return n;
+}
+
+function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { l2tp: VpnUser[]; ikev2: Ikev2User[] } {
     const value = parseStructured(raw, "users");
-    const shape = `a list of {name, password, ip?}`;
+    const shape = `a list of {name, password?, ip?, methods?, revoked?, reissue?}`;
     if (value === undefined) {
         c.add(`${key("users")}: no users; set at least one with ` +
             `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`);
-        return [];
+        return { l2tp: [], ikev2: [] };
     }
     if (!Array.isArray(value) || value.length === 0) {
         c.add(`${key("users")}: expected ${shape} with at least one user`);
-        return [];
+        return { l2tp: [], ikev2: [] };
     }
     const users: VpnUser[] = [];
+    const ikev2: Ikev2User[] = [];
     const names = new Map<string, number>();
     const ips = new Map<string, number>();
+    let active = 0;
     value.forEach((item, i) => {
         const at = `${key("users")}[${i}]`;
         if (item === null || typeof item !== "object" || Array.isArray(item)) {
-            c.add(`${at}: expected {name, password, ip?}, got ${JSON.stringify(item)}`);
+            c.add(`${at}: expected {name, password?, ip?, methods?, revoked?, reissue?}, got ${JSON.stringify(item)}`);
             return;
         }
         const record = item as Record<string, unknown>;
         for (const field of Object.keys(record)) {
-            if (!["name", "password", "ip"].includes(field)) c.add(`${at}.${field}: unknown field; allowed: name, password, ip`);
+            if (!USER_FIELDS.includes(field)) c.add(`${at}.${field}: unknown field; allowed: ${USER_FIELDS.join(", ")}`);
         }
         const { name, password, ip } = record;
         let ok = true;
+        const methods = userMethods(record.methods, at, c, name);
+        const revoked = flag(record.revoked, `${at}.revoked`, c);
+        const reissue = reissueCount(record.reissue, `${at}.reissue`, c);
+        if (methods === undefined || revoked === undefined || reissue === undefined) ok = false;
+        const l2tp = methods?.includes("l2tp") ?? false;
+        const withIkev2 = methods?.includes("ikev2") ?? false;
         // `pulumi config set --path` stores digits-only and true/false values as numbers and booleans.
         for (const [field, v] of [["name", name], ["password", password]] as const) {
             if (typeof v === "number" || typeof v === "boolean") {
@@ -266,14 +360,23 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
             } else if (names.has(name)) {
                 c.add(`${at}.name: "${name}" is also users[${names.get(name)}]; names must be unique`);
                 ok = false;
+            } else if (withIkev2 && !IKEV2_NAME_PATTERN.test(name)) {
+                c.add(`${at}.name: ${JSON.stringify(name)} cannot name an IKEv2 certificate's files; allowed for ikev2: the rule above with ${IKEV2_NAME_RULE} (or set ${at.slice(PROJECT.length + 1)}.methods to ["l2tp"])`);
+                ok = false;
             } else {
                 names.set(name, i);
             }
         }
         if (typeof password === "number" || typeof password === "boolean") {
             // reported above
-        } else if (typeof password !== "string" || password === "") {
-            c.add(`${at}.password: required, a non-empty string (set it with --secret)`);
+        } else if (password === undefined || password === null || password === "") {
+            // Only L2TP reads a password: IKEv2 users prove themselves with their certificate.
+            if (l2tp && !revoked) {
+                c.add(`${at}.password: required for the l2tp method, a non-empty string (set it with --secret, or set methods to ["ikev2"])`);
+                ok = false;
+            }
+        } else if (typeof password !== "string") {
+            c.add(`${at}.password: expected a string`);
             ok = false;
         } else {
             // Never echo a password back: say only what is wrong with it.
@@ -295,6 +398,9 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
             if (address === undefined) {
                 c.add(`${at}.ip: ${JSON.stringify(ip)} is not an IPv4 address`);
                 ok = false;
+            } else if (methods && !l2tp) {
+                c.add(`${at}.ip: a static address is an L2TP address (from ${key("clientPool")}); this user has no l2tp method`);
+                ok = false;
             } else if (pool) {
                 if (!contains(pool, address) || address === pool.network || address === pool.last) {
                     c.add(`${at}.ip: ${ip} is not a host address of the client pool ${pool.text}`);
@@ -315,9 +421,15 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): Vp
                 ips.set(staticIp, i);
             }
         }
-        if (ok) users.push({ name: name as string, password: password as string, ...(staticIp ? { ip: staticIp } : {}) });
+        if (!ok) return;
+        if (!revoked) active++;
+        if (l2tp && !revoked) users.push({ name: name as string, password: password as string, ...(staticIp ? { ip: staticIp } : {}) });
+        if (withIkev2) ikev2.push({ name: name as string, reissue: reissue!, revoked: revoked! });
     });
-    return users;
+    if (active === 0 && c.problems.length === 0) {
+        c.add(`${key("users")}: every user is revoked; at least one must be able to connect`);
+    }
+    return { l2tp: users, ikev2 };
 }
 
 /**
@@ -399,8 +511,12 @@ export function parseSettings(raw: RawConfig): Settings {
     }
     const psk = validatePsk(raw, c);
     const poolCidr = validatePool(raw, c);
-    const users = validateUsers(raw, poolCidr, c);
+    const { l2tp: users, ikev2: ikev2Users } = validateUsers(raw, poolCidr, c);
     const clientPool = poolCidr ? buildPool(poolCidr) : undefined;
+    const ikev2Pool = validatePool(raw, c, "ikev2Pool");
+    if (poolCidr && ikev2Pool && overlaps(poolCidr, ikev2Pool)) {
+        c.add(`${key("ikev2Pool")}: ${ikev2Pool.text} overlaps ${key("clientPool")} ${poolCidr.text}; the two pools must be apart`);
+    }
     const dnsServers = validateDns(raw, c);
 
     const os = (raw.os ?? DEFAULTS.os) as OsChoice;
@@ -441,11 +557,12 @@ export function parseSettings(raw: RawConfig): Settings {
         }
     }
 
-    if (c.problems.length > 0 || !clientPool) throw new ConfigError(c.problems);
+    if (c.problems.length > 0 || !clientPool || !ikev2Pool) throw new ConfigError(c.problems);
     return {
         ...(psk !== undefined ? { psk } : {}),
         users,
         clientPool,
+        ikev2: { pool: ikev2Pool, poolRange: ikev2PoolRange(ikev2Pool), users: ikev2Users },
         dnsServers,
         instanceType,
         os,
@@ -461,13 +578,16 @@ export function parseSettings(raw: RawConfig): Settings {
     };
 }
 
-/** Checks the client pool against the VPC's blocks, once they are known (after the VPC lookup). */
-export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[]): void {
+/** Checks the client pools against the VPC's blocks, once they are known (after the VPC lookup). */
+export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[], ikev2Pool?: Cidr): void {
     const problems: string[] = [];
     for (const text of vpcCidrs) {
         const parsed = parseCidr(text);
         if ("cidr" in parsed && overlaps(pool.cidr, parsed.cidr)) {
             problems.push(`${key("clientPool")}: ${pool.cidr.text} overlaps the VPC's ${text}; choose a pool outside it`);
+        }
+        if (ikev2Pool && "cidr" in parsed && overlaps(ikev2Pool, parsed.cidr)) {
+            problems.push(`${key("ikev2Pool")}: ${ikev2Pool.text} overlaps the VPC's ${text}; choose a pool outside it`);
         }
     }
     if (problems.length > 0) throw new ConfigError(problems);

@@ -56,7 +56,7 @@ describe("first-boot parts as component resources (mock runtime)", () => {
     });
 
     it("firewall: pool, admin CIDR and client-to-client from its Args, in plain", async () => {
-        const args = { clientPool: s.clientPool, adminCidr: s.adminCidr, allowClientToClient: s.allowClientToClient };
+        const args = { clientPool: s.clientPool, ikev2: s.ikev2, adminCidr: s.adminCidr, allowClientToClient: s.allowClientToClient };
         const { part, secret } = await partOf(new parts.Firewall("f", args));
         expect(part).to.deep.equal(firewall(args));
         expect(secret).to.equal(false);
@@ -89,9 +89,9 @@ describe("first-boot parts as component resources (mock runtime)", () => {
 
     it("ipsec: the Elastic IP an output, in plain; owns the PSK's parameter, a secret", async () => {
         const publicIp = pulumi.output("203.0.113.10");
-        const resource = new parts.Ipsec("i", { clientPool: s.clientPool, os: s.os, psk: PSK, publicIp, parameterPath: PARAMETER_PATH });
+        const resource = new parts.Ipsec("i", { clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, psk: PSK, publicIp, parameterPath: PARAMETER_PATH });
         const { part, secret } = await partOf(resource);
-        expect(part).to.deep.equal(ipsec({ clientPool: s.clientPool, os: s.os, publicIp: "203.0.113.10" }));
+        expect(part).to.deep.equal(ipsec({ clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, publicIp: "203.0.113.10" }));
         expect(part.files.map((f) => f.path)).not.to.include("/etc/ipsec.secrets");
         expect(JSON.stringify(part)).not.to.contain(PSK);
         expect(content(part, "/etc/ipsec.conf")).to.contain("keyexchange=ikev1");
@@ -105,10 +105,10 @@ describe("first-boot parts as component resources (mock runtime)", () => {
     });
 
     it("ipsec: without a PSK, generates one as its child (no alias without a parent to come from), and its parameter holds it", async () => {
-        const resource = new parts.Ipsec("gw", { clientPool: s.clientPool, os: s.os, parameterPath: PARAMETER_PATH });
+        const resource = new parts.Ipsec("gw", { clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, parameterPath: PARAMETER_PATH });
         const { part, secret } = await partOf(resource);
         expect(await value(resource.psk)).to.equal("GeneratedPsk0123456789abcdefGHIJ");
-        expect(part).to.deep.equal(ipsec({ clientPool: s.clientPool, os: s.os }));
+        expect(part).to.deep.equal(ipsec({ clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os }));
         expect(secret).to.equal(false);
         await value(resource.urn);
         const generated = created.find((c) => c.type === "random:index/randomPassword:RandomPassword")!;

@@ -44,7 +44,7 @@ describe("first-boot components", () => {
         it("accepts IKEv1 explicitly and allows shared client identities", () => {
             expect(conf).to.include("ikev1-policy=accept");
             expect(conf).to.include("uniqueids=no");
-            expect(conf).to.include("virtual-private=%v4:10.0.0.0/8,%v4:172.16.0.0/12,%v4:192.168.0.0/16,%v4:100.64.0.0/10,%v4:!192.168.42.0/24");
+            expect(conf).to.include("virtual-private=%v4:10.0.0.0/8,%v4:172.16.0.0/12,%v4:192.168.0.0/16,%v4:100.64.0.0/10,%v4:!192.168.42.0/24,%v4:!192.168.43.0/24");
         });
         it("answers L2TP in IKEv1 PSK transport mode with NAT-T and DPD", () => {
             for (const line of [

@@ -81,7 +81,7 @@ describe("settings", () => {
         });
         it("rejects a structure that is not a list of records", () => {
             rejects({ users: "alice" }, "vpn-gateway:users", /expected a list/);
-            rejects({ users: [42] }, "vpn-gateway:users[0]", /expected \{name, password, ip\?\}/);
+            rejects({ users: [42] }, "vpn-gateway:users[0]", /expected \{name, password\?, ip\?, methods\?, revoked\?, reissue\?\}/);
             rejects({ users: [{ name: "a", password: "p", role: "x" }] }, "vpn-gateway:users[0].role", /unknown field/);
         });
         for (const [label, name] of [
