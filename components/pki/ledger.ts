@@ -144,6 +144,11 @@ function newPassword(): string {
     return password;
 }
 
+/** PEM as files hold it: ending in a newline (@peculiar/x509 writes none). */
+function certificatePem(cert: x509.X509Certificate): string {
+    return `${cert.toString("pem")}\n`;
+}
+
 export function parseCertificate(pem: string): x509.X509Certificate {
     return new x509.X509Certificate(pem);
 }
@@ -176,7 +181,7 @@ async function issueCa(caName: string, now: Date): Promise<{ keyPem: string; cer
             await x509.SubjectKeyIdentifierExtension.create(publicKey),
         ],
     });
-    return { keyPem, certPem: cert.toString("pem") };
+    return { keyPem, certPem: certificatePem(cert) };
 }
 
 interface Leaf {
@@ -211,7 +216,7 @@ async function issueLeaf(ca: { keyPem: string; certPem: string }, leaf: Leaf, no
             new x509.AuthorityKeyIdentifierExtension(caKeyId(caCert), false),
         ],
     });
-    return { keyPem, certPem: cert.toString("pem") };
+    return { keyPem, certPem: certificatePem(cert) };
 }
 
 /**
