@@ -338,10 +338,16 @@ export async function reconcilePki(previous: PkiState | undefined, request: PkiR
         for (const user of Object.values(previous.users)) taken.add(user.serial);
         for (const entry of previous.revoked) taken.add(entry.serial);
     }
-    const server =
-        previous && previous.server.address === request.address
-            ? previous.server
-            : await issueServer(ca, request.address, newSerial(taken), now);
+    /** A fresh serial, unlike any the CA has used. */
+    const serial = () => {
+        const value = newSerial(taken);
+        taken.add(value);
+        return value;
+    };
+    // Keys come from libuv's thread pool: the server's and the users' are made side by side (one Promise.all,
+    // so that a failure of either is handled).
+    const serverPending =
+        previous && previous.server.address === request.address ? previous.server : issueServer(ca, request.address, serial(), now);
 
     const wanted = new Map(request.users.map((user) => [user.name, user]));
     const revokedNow: PkiRevoked[] = [];
@@ -350,19 +356,18 @@ export async function reconcilePki(previous: PkiState | undefined, request: PkiR
 
     const users = new Map<string, PkiUser>();
     for (const [name, user] of Object.entries(previous?.users ?? {})) {
-        const request = wanted.get(name);
-        if (!request) revoke(name, user, "cessationOfOperation");
-        else if (request.revoked) revoke(name, user, "unspecified");
-        else if (request.reissue > user.reissue) revoke(name, user, "superseded");
+        const asked = wanted.get(name);
+        if (!asked) revoke(name, user, "cessationOfOperation");
+        else if (asked.revoked) revoke(name, user, "unspecified");
+        else if (asked.reissue > user.reissue) revoke(name, user, "superseded");
         else users.set(name, user);
     }
-    // Issued one after the other: keys come from a native thread pool, and the order keeps serial checks simple.
-    for (const user of [...request.users].sort((a, b) => byCodeUnits(a.name, b.name))) {
-        if (user.revoked || users.has(user.name)) continue;
-        const serial = newSerial(taken);
-        taken.add(serial);
-        users.set(user.name, await issueUser(ca, user.name, user.reissue, serial, now));
-    }
+    const toIssue = request.users.filter((user) => !user.revoked && !users.has(user.name));
+    const [server, issued] = await Promise.all([
+        serverPending,
+        Promise.all(toIssue.map((user) => issueUser(ca, user.name, user.reissue, serial(), now))),
+    ]);
+    toIssue.forEach((user, i) => users.set(user.name, issued[i]));
 
     const changed = revokedNow.length > 0;
     const revoked = [...(previous?.revoked ?? []), ...revokedNow].sort(
