@@ -287,7 +287,8 @@ function validate(previous: PkiState | undefined, request: PkiRequest): void {
     }
     if (!(request.now instanceof Date) || Number.isNaN(request.now.getTime())) problems.push("now: must be a valid Date");
     const seen = new Set<string>();
-    (request.users ?? []).forEach((user, i) => {
+    if (!Array.isArray(request.users)) problems.push("users: must be a list");
+    (Array.isArray(request.users) ? request.users : []).forEach((user, i) => {
         const at = `users[${i}]`;
         const problem = nameProblem(user.name);
         if (problem) problems.push(`${at}.name ${JSON.stringify(user.name)} ${problem}`);
@@ -306,7 +307,6 @@ function validate(previous: PkiState | undefined, request: PkiRequest): void {
         }
         if (typeof user.revoked !== "boolean") problems.push(`${at}.revoked (user ${JSON.stringify(user.name)}): must be true or false`);
     });
-    if (!Array.isArray(request.users)) problems.push("users: must be a list");
     if (problems.length > 0) throw new Error(`invalid PKI request:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
 
