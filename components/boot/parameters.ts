@@ -10,6 +10,9 @@
 //                                       sorted by name; only buckets that hold a user exist
 //   /vpn-gateway/<stack>/users/<bb>-2   ... -3, ...: the rest of bucket bb when its JSON would be
 //                                       over 4096 characters (split in name order)
+//   /vpn-gateway/<stack>/ikev2/1..N     the IKEv2 material (pki/parameters.ts): the gzip+base64 of
+//                                       {"format":1,"caCert","serverCert","serverKey","crl",
+//                                       "revoked":[{"name","serial"},...]} in pieces
 //
 // Every parameter is a SecureString of the standard tier (no charge; at most 4096 characters,
 // which every value here respects). The bucket of a user depends on the name alone, so one user's
@@ -17,6 +20,7 @@
 // passwords are about 20 to a bucket, some 1,000 characters. Only a bucket over 4096 characters is
 // split, and then a change there may move the split and rewrite more than one of its parameters.
 import { createHash } from "crypto";
+import * as zlib from "zlib";
 import { ConfigError, PROJECT, VpnUser } from "../config/settings";
 
 /** SSM's standard tier: a value of at most 4096 characters. */
@@ -118,6 +122,18 @@ export function usersParameters(path: string, users: VpnUser[]): SsmParameter[] 
         });
     }
     return parameters;
+}
+
+/**
+ * A text as gzip (level 9, no name or time in the header: the same text always gives the same
+ * pieces), base64, in pieces of at most PARAMETER_VALUE_LIMIT characters: for values larger than
+ * one parameter (the sync program, the IKEv2 material).
+ */
+export function gzipPieces(text: string): string[] {
+    const packed = zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+    const pieces: string[] = [];
+    for (let i = 0; i < packed.length; i += PARAMETER_VALUE_LIMIT) pieces.push(packed.slice(i, i + PARAMETER_VALUE_LIMIT));
+    return pieces;
 }
 
 /** Every parameter of a stack, sorted by name, each checked against SSM's standard tier. */

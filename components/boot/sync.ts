@@ -4,11 +4,10 @@
 // PATH/program/N parameters (it does not fit the user-data), checked against the SHA-256 the
 // user-data carries, and runs its first sync before the VPN daemons start.
 import { createHash } from "crypto";
-import * as zlib from "zlib";
 import { ClientPool } from "../config/settings";
 import { BootComponent, renderTemplate, templateFile } from "./bootFile";
 import { PPP_SERVER_NAME } from "./l2tp";
-import { PARAMETER_VALUE_LIMIT, SsmParameter } from "./parameters";
+import { SsmParameter, gzipPieces } from "./parameters";
 
 export const SYNC_CONFIG_FILE = "/etc/vpn-gateway/sync.json";
 export const SYNC_PROGRAM = "/usr/local/sbin/vpn-gateway-sync";
@@ -42,11 +41,7 @@ let program: SyncProgram | undefined;
 export function syncProgram(): SyncProgram {
     if (!program) {
         const text = renderTemplate(PROGRAM_TEMPLATE, {});
-        // No file name or time in the gzip header: the same program always gives the same chunks.
-        const packed = zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
-        const chunks: string[] = [];
-        for (let i = 0; i < packed.length; i += PARAMETER_VALUE_LIMIT) chunks.push(packed.slice(i, i + PARAMETER_VALUE_LIMIT));
-        program = { text, sha256: createHash("sha256").update(text, "utf8").digest("hex"), chunks };
+        program = { text, sha256: createHash("sha256").update(text, "utf8").digest("hex"), chunks: gzipPieces(text) };
     }
     return program;
 }
