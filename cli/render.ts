@@ -1,9 +1,14 @@
 // npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION]
-//                   [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]
+//                   [--public-ip ADDRESS] [--server-address ADDRESS] [--vpc-cidr CIDR] [--os OS]
 // Prints the cloud-config the gateway would receive, or writes the exact user-data bytes for EC2
 // (--out), or those and the stack's SSM parameters (--out-dir: DIR/user-data and
 // DIR/ssm-parameters.json, [{"name", "type", "value"}] with the values in plain, what pulumi up
 // creates), so that any test bed can serve them.
+// With --out-dir, also the stack's IKEv2 CA, kept in DIR/pki-state.json (0600; what `pulumi up`
+// keeps in the stack's state: a second render into the same DIR keeps the CA and the certificates,
+// and revokes the users removed or marked revoked), the parameters PATH/ikev2/1..N, and per user
+// with IKEv2 DIR/clients/NAME/ with NAME.p12, NAME.p12.password, NAME.mobileconfig, NAME.sswan and
+// ca.pem. The server certificate is for --server-address, else --public-ip, else DEFAULT_SERVER_ADDRESS.
 // --stack names the parameter path (/vpn-gateway/<stack>; default: from a Pulumi.<stack>.yaml file
 // name, else dev), --region the region in sync.json (default: the file's aws:region, else us-east-1). --os renders for that
 // os instead of the stack's vpn-gateway:os (the VM suite boots one stack on both Debian releases).
@@ -15,10 +20,13 @@ import { REGION_PATTERN } from "../components/boot/sync";
 import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/config/settings";
 import { awsRegionFromStackFile, rawConfigFromStackFile } from "../components/config/stackFile";
 import { parseIpv4 } from "../components/config/ipv4";
+import { PkiState, reconcilePki } from "../components/pki/ledger";
+import { gatewayPki } from "../components/pki/parameters";
+import { appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../components/pki/profiles";
 
 const USAGE =
-    "usage: npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION] [--public-ip ADDRESS] [--vpc-cidr CIDR] [--os OS]";
-const FLAGS = ["--config", "--out", "--out-dir", "--stack", "--region", "--public-ip", "--vpc-cidr", "--os"];
+    "usage: npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION] [--public-ip ADDRESS] [--server-address ADDRESS] [--vpc-cidr CIDR] [--os OS]";
+const FLAGS = ["--config", "--out", "--out-dir", "--stack", "--region", "--public-ip", "--server-address", "--vpc-cidr", "--os"];
 
 function parseArgs(argv: string[]): Record<string, string> {
     const options: Record<string, string> = {};
@@ -37,6 +45,12 @@ function parseArgs(argv: string[]): Record<string, string> {
 /** Used when neither a flag nor the config file says: a local render needs no deployed stack. */
 export const DEFAULT_STACK = "dev";
 export const DEFAULT_REGION = "us-east-1";
+/**
+ * The address the IKEv2 server certificate names when neither --server-address nor --public-ip
+ * gives the one clients dial: the test bed's Elastic IP (a documentation address, RFC 5737).
+ */
+export const DEFAULT_SERVER_ADDRESS = "203.0.113.10";
+export const PKI_STATE_FILE = "pki-state.json";
 
 /** The stack's name: --stack, or the NAME of a Pulumi.NAME.yaml config file, else DEFAULT_STACK (said on stderr). */
 function stackName(options: Record<string, string>): string {
@@ -63,7 +77,7 @@ function region(options: Record<string, string>, text: string): string {
     return value;
 }
 
-function main(): number {
+async function main(): Promise<number> {
     let options: Record<string, string>;
     try {
         options = parseArgs(process.argv.slice(2));
@@ -82,6 +96,9 @@ function main(): number {
         if (publicIp !== undefined && parseIpv4(publicIp) === undefined) {
             throw new ConfigError([`--public-ip: ${JSON.stringify(publicIp)} is not an IPv4 address`]);
         }
+        if (options["server-address"] !== undefined && options["out-dir"] === undefined) {
+            throw new ConfigError(["--server-address: only with --out-dir (it names the address in the IKEv2 certificates and profiles written there)"]);
+        }
         if (options["vpc-cidr"]) checkPoolAgainstVpc(settings.clientPool, [options["vpc-cidr"]], settings.ikev2.pool);
         const document = cloudConfig({ settings, ...parameters, ...(publicIp ? { publicIp } : {}) });
         const outDir = options["out-dir"];
@@ -89,12 +106,35 @@ function main(): number {
             if (settings.psk === undefined) {
                 throw new ConfigError(["vpn-gateway:psk: required for ssm-parameters.json (pulumi up generates one; a local render needs it written)"]);
             }
-            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users });
+            const serverAddress = options["server-address"] ?? publicIp;
+            if (serverAddress !== undefined && parseIpv4(serverAddress) === undefined) {
+                throw new ConfigError([`--server-address: ${JSON.stringify(serverAddress)} is not an IPv4 address`]);
+            }
+            if (serverAddress === undefined) {
+                console.error(
+                    `render: IKEv2 server certificate for ${DEFAULT_SERVER_ADDRESS} (the test bed's address), as neither --server-address nor --public-ip ` +
+                        `gives the address clients dial`,
+                );
+            }
             const bytes = userDataBytes(document);
             fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
+            const stateFile = path.join(outDir, PKI_STATE_FILE);
+            const previous = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, "utf8")) as PkiState) : undefined;
+            const pki = await reconcilePki(previous, {
+                caName: `vpn-gateway ${stackName(options)} CA`,
+                address: serverAddress ?? DEFAULT_SERVER_ADDRESS,
+                users: settings.ikev2.users,
+                now: new Date(),
+            });
+            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users, ikev2: await gatewayPki(pki) });
             writePrivate(path.join(outDir, "user-data"), bytes);
             writePrivate(path.join(outDir, "ssm-parameters.json"), `${JSON.stringify(ssm, null, 1)}\n`);
-            console.error(`wrote ${bytes.length} bytes of user-data and ${ssm.length} SSM parameters under ${parameters.parameterPath} to ${outDir}`);
+            writePrivate(stateFile, `${JSON.stringify(pki, null, 1)}\n`);
+            const clients = writeClients(outDir, pki);
+            console.error(
+                `wrote ${bytes.length} bytes of user-data and ${ssm.length} SSM parameters under ${parameters.parameterPath} to ${outDir}, ` +
+                    `IKEv2 profiles for ${clients} users to ${path.join(outDir, "clients")} (${pki.revoked.length} certificates revoked)`,
+            );
         } else if (options.out) {
             const bytes = userDataBytes(document);
             writePrivate(options.out, bytes);
@@ -110,10 +150,32 @@ function main(): number {
     }
 }
 
+/**
+ * DIR/clients/NAME/ for each user holding a certificate: what a person imports, and what any test
+ * bed dials in with. Written anew: a revoked or removed user's directory goes.
+ */
+function writeClients(outDir: string, pki: PkiState): number {
+    const root = path.join(outDir, "clients");
+    fs.rmSync(root, { recursive: true, force: true });
+    const names = Object.keys(pki.users).sort();
+    for (const name of names) {
+        const dir = path.join(root, name);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writePrivate(path.join(dir, `${name}.p12`), userP12(pki, name));
+        writePrivate(path.join(dir, `${name}.p12.password`), `${p12Password(pki, name)}\n`);
+        writePrivate(path.join(dir, `${name}.mobileconfig`), appleMobileconfig(pki, name));
+        writePrivate(path.join(dir, `${name}.sswan`), strongswanProfile(pki, name));
+        fs.writeFileSync(path.join(dir, "ca.pem"), pki.ca.certPem);
+    }
+    return names.length;
+}
+
 /** Written mode 0600, an existing regular file's mode too (ssm-parameters.json holds secrets). */
 function writePrivate(file: string, content: string | Buffer): void {
     fs.writeFileSync(file, content, { mode: 0o600 });
     if (fs.statSync(file).isFile()) fs.chmodSync(file, 0o600);
 }
 
-process.exitCode = main();
+main().then((code) => {
+    process.exitCode = code;
+});
