@@ -107,6 +107,8 @@ read -r STACK REGION < <(node "$E2E/lib/stack.js" "$CONFIG") || true
 OS=$(image_os "$DIST" "$VARIANT")
 RENDER_ARGS=(--os "$OS" --stack "$STACK" --region "$REGION")
 [ $BAKE = yes ] && RENDER_ARGS+=(--public-ip "$PUBLIC_IP")
+# the IKEv2 server certificate names the address the test bed's clients dial (the Elastic IP)
+OUT_ARGS=(--server-address "$PUBLIC_IP")
 render_failed() { sed 's/^/  render| /' "$WORK/render.log"; echo "CHECK render FAIL $1"; echo "0 passed, 1 failed"; exit 1; }
 HAVE_RENDER=no
 (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)') && HAVE_RENDER=yes
@@ -114,7 +116,7 @@ HAVE_RENDER=no
 # DIR/ssm-parameters.json (PSK, users, the sync program: what pulumi up creates)
 if [ $HAVE_RENDER = yes ] && { [ -z "$USER_DATA" ] || [ -z "$SSM_PARAMS" ]; }; then
   log "rendering: npm run render -- --config $CONFIG ${RENDER_ARGS[*]} --out-dir $WORK/render"
-  (cd "$ROOT" && npm run --silent render -- --config "$CONFIG" "${RENDER_ARGS[@]}" --out-dir "$WORK/render") > "$WORK/render.log" 2>&1 \
+  (cd "$ROOT" && npm run --silent render -- --config "$CONFIG" "${RENDER_ARGS[@]}" "${OUT_ARGS[@]}" --out-dir "$WORK/render") > "$WORK/render.log" 2>&1 \
     || render_failed "npm run render failed"
   if [ ! -s "$WORK/render/user-data" ] || [ ! -s "$WORK/render/ssm-parameters.json" ]; then render_failed "no user-data or ssm-parameters.json in $WORK/render"; fi
 fi
@@ -165,6 +167,24 @@ if [ -n "$SSM_PARAMS" ]; then
   log "SSM stand-in seeded from $SSM_PARAMS ($n parameters under $SSM_PATH)"
 else
   log "WARNING: no SSM parameters: the gateway's sync finds nothing to install"
+fi
+# IKEv2 (issue 10): each user's profiles as the render wrote them; the parameters after the second
+# IKEv2 user is revoked (a second render of the config with that user marked, into a copy of the
+# first render's CA state: what pulumi up writes after the change); certificates to be refused
+if [ -d "$WORK/render/clients" ]; then
+  cp -r "$WORK/render/clients" "$WORK/param/clients"
+  CLIENT_NAMES=$(find "$WORK/render/clients" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort)
+  REVOKE=$(sed -n 2p <<< "$CLIENT_NAMES")
+  if [ -n "$REVOKE" ] && mkdir -p "$WORK/render-revoked" && cp "$WORK/render/pki-state.json" "$WORK/render-revoked/" \
+     && node "$E2E/lib/revoke-user.js" "$CONFIG" "$WORK/revoked.yaml" "$REVOKE" > "$WORK/render-revoked.log" 2>&1 \
+     && (cd "$ROOT" && npm run --silent render -- --config "$WORK/revoked.yaml" "${RENDER_ARGS[@]}" "${OUT_ARGS[@]}" --out-dir "$WORK/render-revoked") >> "$WORK/render-revoked.log" 2>&1; then
+    cp "$WORK/render-revoked/ssm-parameters.json" "$WORK/param/ssm-ikev2-revoked.json"
+    log "IKEv2: profiles for $(wc -l <<< "$CLIENT_NAMES") users; the parameters with $REVOKE revoked rendered for ikev2_revoked_refused_session_ended"
+  else
+    log "WARNING: rendering the stack with $REVOKE revoked failed: $(tail -n 3 "$WORK/render-revoked.log" | tr '\n' ' ')"
+  fi
+  (cd "$ROOT" && npx --no-install ts-node --transpile-only e2e/lib/ikev2-extra.ts "$WORK/render" "$WORK/param/ikev2-extra" "$(sed -n 1p <<< "$CLIENT_NAMES")") > "$WORK/ikev2-extra.log" 2>&1 \
+    || log "WARNING: the foreign-CA and expired certificates could not be made: $(tail -n 3 "$WORK/ikev2-extra.log" | tr '\n' ' ')"
 fi
 E2E_SSM_PATH=$SSM_PATH E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"
 log "test clients' PSK and passwords from $CONFIG (not from the user-data, not from the SSM parameters)"

@@ -19,9 +19,12 @@ const get = (k) => c[`vpn-gateway:${k}`];
 const psk = get("psk");
 const users = get("users") || [];
 const pool = get("clientPool") || "192.168.42.0/24";
+const ikev2Pool = get("ikev2Pool") || "192.168.43.0/24";
+// L2TP users: those with the l2tp method (the default) and not revoked; IKEv2-only users have no password
+const l2tp = (u) => (!Array.isArray(u.methods) || u.methods.includes("l2tp")) && u.revoked !== true;
 if (typeof psk !== "string" || !psk) throw new Error(`${configFile}: vpn-gateway:psk missing (plain value needed for the local test)`);
-if (!users.length) throw new Error(`${configFile}: vpn-gateway:users is empty`);
-for (const u of users) {
+if (!users.filter(l2tp).length) throw new Error(`${configFile}: vpn-gateway:users has no L2TP user`);
+for (const u of users.filter(l2tp)) {
   if (typeof u.password !== "string") throw new Error(`${configFile}: user ${u.name} has no plain password`);
 }
 const [net] = pool.split("/");
@@ -29,8 +32,8 @@ const o = net.split(".").map(Number);
 const n = ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
 const first = n + 1;
 const gwPpp = [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join(".");
-const dyn = users.find((u) => !u.ip) || users[0];
-const stat = users.find((u) => u.ip) || null;
+const dyn = users.filter(l2tp).find((u) => !u.ip) || users.filter(l2tp)[0];
+const stat = users.filter(l2tp).find((u) => u.ip) || null;
 const params = {
   mode,
   hold: hold === "yes",
@@ -51,7 +54,8 @@ const params = {
   dyn_user: { name: dyn.name, password: dyn.password, ip: dyn.ip || null },
   static_user: stat ? { name: stat.name, password: stat.password, ip: stat.ip } : { name: "", password: "", ip: "" },
   // every secret, for the check that none of them reaches a log
-  users: users.map((u) => ({ name: u.name, password: u.password })),
+  users: users.filter(l2tp).map((u) => ({ name: u.name, password: u.password })),
+  ikev2_pool_cidr: ikev2Pool,
   admin_cidr: get("adminCidr") || "",
   allow_client_to_client: String(get("allowClientToClient")) === "true",
   // the region the gateway's SSM client uses (the stack's aws:region): the test bed names

@@ -15,6 +15,7 @@ LIB=/usr/local/lib/e2e
 . $LIB/kernel.sh
 . $LIB/platforms.sh
 . $LIB/live.sh
+. $LIB/ikev2.sh
 P=/srv/e2e/params.json
 STATE=/var/lib/e2e
 mkdir -p $STATE /run/e2e
@@ -90,7 +91,7 @@ plan_checks() {
   # kernel ends phase 1 after the image's kernel checks: it takes no other part
   [ "$PROFILE" = kernel ] || ! profile_has kernel || p="$p kernel_profile_stands_alone"
   if profile_has full; then
-      p="$p firewall_policies_drop ssh_port_closed ipv6_default_deny client_no_metadata $plat"
+      p="$p firewall_policies_drop ssh_port_closed ipv6_default_deny client_no_metadata $plat $IKEV2_CHECKS"
       if [ -n "$U2" ]; then
         p="$p user2_static_address user2_ping_gateway user2_far_host_nat two_users_concurrent"
         if [ "$(pj allow_client_to_client)" = True ]; then p="$p client_to_client_allowed"; else p="$p client_to_client_blocked"; fi
@@ -99,11 +100,13 @@ plan_checks() {
          health_probe_ready health_probe_not_ready_when_pluto_stopped health_probe_ready_after_ipsec_restart
          vanished_client_cleaned failed_logins_dont_lock_out firewall_rerun_no_duplicates xl2tpd_kill9_recovers
          pluto_kill9_recovers no_secrets_in_logs"
-  elif profile_has platforms; then p="$p $plat"; fi
+  elif profile_has platforms; then p="$p $plat $IKEV2_CHECKS"; fi
   profile_has live && p="$p $LIVE_CHECKS"
   profile_has live-long && p="$p ssm_5000_users_synced"
   [ "$(pj skip_reboot)" = True ] || p="$p reboot_cloudinit_not_rerun reboot_cloudinit_done reboot_gateway_services
     reboot_firewall_same reboot_clients_reconnect reboot_no_secrets_in_logs $kr"
+  # with the IKEv2 checks: an IKEv2 client connects again after the reboot
+  [ "$(pj skip_reboot)" = True ] || ! { profile_has full || profile_has platforms; } || p="$p reboot_ikev2_reconnects"
   # SSM made unreachable before the reboot (live_before_reboot): the second boot serves the last good users
   [ "$(pj skip_reboot)" = True ] || ! profile_has live-long || p="$p ssm_reboot_unreachable_serves_last_good"
   # shellcheck disable=SC2086  # one line: the words, single spaces
@@ -179,6 +182,14 @@ if [ -e $STATE/phase1.done ]; then
     fi
   done
   if [ $ok = yes ]; then check reboot_clients_reconnect PASS "${msg% ;}"; else check reboot_clients_reconnect FAIL "${msg}"; fi
+  if { profile_has full || profile_has platforms; }; then
+    n1=$(ikev2_users | sed -n 1p)
+    client_down c2 >/dev/null 2>&1
+    if [ -n "$n1" ] && ikev2_platform android c2 "$n1" && ikev2_up c2 && ikev2_reaches c2; then
+      check reboot_ikev2_reconnects PASS "$n1 (IKEv2) got $I_LEASE (up in ${I_SECS}s); $IR_MSG"
+    else check reboot_ikev2_reconnects FAIL "${n1:-no profile}: ${I_ERR:-$IR_MSG}"; journalctl -b -u ipsec -u vpn-gateway-sync-boot --no-pager -n 30 | sed 's/^/  | /'; fi
+    ikev2_down c2 >/dev/null 2>&1
+  fi
   [ -n "$(image_kernel_checks reboot)" ] && check_kernel_not_redone
   client_down c1; client_down c2
   check_no_secrets_in_logs reboot_no_secrets_in_logs
@@ -271,6 +282,10 @@ check_image_kernel
 if profile_has full || profile_has platforms; then
   run_platform_checks
   connect c1 "$U1" "$U1P" "$PSK" >/dev/null   # user 1 connected again, as before the platform step
+  # IKEv2 beside L2TP (user 1's L2TP session on c1 up at the start)
+  run_ikev2_checks
+  for ns in c1 c2 c3; do ikev2_down $ns >/dev/null 2>&1; done
+  connect c1 "$U1" "$U1P" "$PSK" >/dev/null
 fi
 # the platforms and live profiles end here: the live checks (users and PSK changed in SSM while the
 # gateway runs), then the reboot with user 1 (and the live checks' last user on c2) connected

@@ -1,0 +1,273 @@
+#!/bin/bash
+# IKEv2 checks (issue 10; test harness, not product), sourced by harness.sh after client.sh and
+# live.sh. Clients are strongSwan IKEv2 initiators configured from what `npm run render --
+# --out-dir` wrote for each user (/srv/e2e/clients/NAME/: NAME.p12 and its password, NAME.mobileconfig,
+# NAME.sswan, ca.pem), sending what each platform sends:
+#   android   Android 12+'s native IKEv2/IPSec RSA client (AOSP VpnIkev2Utils): AES-GCM/CBC with
+#             SHA2, key exchange MODP2048-4096 or Curve25519 only (no ECP), tunnel mode, asks for an
+#             address and DNS, remote ID the address as typed (an IP: ID_IPV4_ADDR)
+#   apple     what the user's .mobileconfig configures (proposals, identifiers, the PKCS#12 in it)
+#   windows   Windows after the profile's Set-VpnConnectionIPsecConfiguration (GCM-AES-128, group 14,
+#             no PFS); its identity is its certificate's subject
+#   sswan     strongSwan's Android app importing the user's .sswan profile
+# The far host must see the Elastic IP, the VPC host the gateway's private address; the metadata
+# service must stay out of reach. Every IKEv2 check names itself ikev2_*.
+IKEV2_CHECKS="ikev2_android ikev2_apple ikev2_windows ikev2_sswan ikev2_with_l2tp_behind_one_nat ikev2_two_devices_one_nat
+  ikev2_foreign_ca_refused ikev2_expired_refused ikev2_revoked_refused_session_ended"
+IKEV2_BOUND=${E2E_IKEV2_BOUND:-60}   # seconds from the CRL in SSM to the revoked user's session gone
+CLIENTS=/srv/e2e/clients
+EXTRA=/srv/e2e/ikev2-extra
+IKEV2_POOL=$(pj ikev2_pool_cidr)
+I_LEASE=""; I_ERR=""; I_SECS=""
+# the users the render wrote profiles for, in byte order (run.sh revokes the second)
+ikev2_users() { find "$CLIENTS" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | LC_ALL=C sort; }
+
+# ikev2_files NS P12 PASSWORD CA: a client namespace's strongSwan files (the PKCS#12 where swanctl
+# looks for one: NS's swanctl directory's pkcs12/)
+ikev2_files() {
+  local ns=$1 p12=$2 pass=$3 ca=$4 d=/etc/e2e-clients/$1
+  mkdir -p "$d/pkcs12" "$d/x509ca" "/run/e2e/$ns/run"
+  rm -f "$d"/pkcs12/* "$d"/x509ca/*
+  cp "$p12" "$d/pkcs12/client.p12"; cp "$ca" "$d/x509ca/ca.pem"
+  cat > "$d/strongswan.conf" <<SSC
+charon {
+  load_modular = yes
+  install_routes = yes
+  install_virtual_ip = yes
+  retransmit_tries = 3
+  retransmit_timeout = 2
+  plugins {
+    include $SS/etc/strongswan.d/charon/*.conf
+    vici {
+      socket = unix:///run/charon.vici
+    }
+  }
+  filelog {
+    e2e {
+      path = /var/log/e2e-charon-$ns.log
+      time_format = %T
+      default = 1
+      ike = 2
+      cfg = 2
+      append = yes
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+}
+swanctl {
+  load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
+}
+SSC
+  I_PASS=$pass
+}
+
+# ikev2_conf NS LOCAL_ID REMOTE_ID IKE ESP: the connection (written after ikev2_files)
+ikev2_conf() {
+  local ns=$1 lid=$2 rid=$3 ike=$4 esp=$5
+  cat > "/etc/e2e-clients/$ns/swanctl.conf" <<SWC
+connections {
+  gw {
+    version = 2
+    remote_addrs = $PUB
+    vips = 0.0.0.0
+    proposals = $ike
+    fragmentation = yes
+    mobike = no
+    local {
+      auth = pubkey
+      id = "$lid"
+    }
+    remote {
+      auth = pubkey
+      id = "$rid"
+    }
+    children {
+      gw {
+        remote_ts = 0.0.0.0/0
+        esp_proposals = $esp
+        mode = tunnel
+      }
+    }
+  }
+}
+secrets {
+  pkcs12-client {
+    file = client.p12
+    secret = "$I_PASS"
+  }
+}
+SWC
+}
+
+# ikev2_platform PLATFORM NS NAME [DIR]: the files and connection as PLATFORM would set them up for
+# user NAME from DIR (default /srv/e2e/clients/NAME)
+ikev2_platform() {
+  local platform=$1 ns=$2 name=$3 dir=${4:-$CLIENTS/$3} v
+  case "$platform" in
+    android)
+      ikev2_files "$ns" "$dir/$name.p12" "$(cat "$dir/$name.p12.password")" "$dir/ca.pem"
+      ikev2_conf "$ns" "$name" "$PUB" \
+        "aes256gcm16-aes128gcm16-chacha20poly1305-prfsha512-prfsha384-prfsha256-modp2048-modp3072-modp4096-curve25519,aes256-aes128-sha512-sha384-sha256-prfsha512-prfsha384-prfsha256-modp2048-modp3072-modp4096-curve25519" \
+        "aes256gcm16-aes128gcm16-chacha20poly1305,aes256-aes128-sha512-sha384-sha256" ;;
+    windows)
+      ikev2_files "$ns" "$dir/$name.p12" "$(cat "$dir/$name.p12.password")" "$dir/ca.pem"
+      ikev2_conf "$ns" "CN=$name" "$PUB" "aes128gcm16-prfsha256-modp2048" "aes128gcm16" ;;
+    apple|sswan)
+      # what the profile itself says, read as the platform reads it
+      v=$(python3 "$LIB/ikev2_profile.py" "$platform" "$dir/$name.$([ "$platform" = apple ] && echo mobileconfig || echo sswan)" \
+            "/run/e2e/$ns.p12" "$dir/$name.p12.password") || { I_ERR="the $platform profile could not be read: $v"; return 1; }
+      # shellcheck disable=SC2086  # LOCAL_ID REMOTE_ID IKE ESP PASSWORD, words without blanks
+      set -- $v
+      ikev2_files "$ns" "/run/e2e/$ns.p12" "$5" "$dir/ca.pem"
+      ikev2_conf "$ns" "$1" "$2" "$3" "$4" ;;
+    *) I_ERR="unknown platform $platform"; return 1 ;;
+  esac
+}
+
+# ikev2_up NS: charon started, the connection initiated; I_LEASE the address the gateway gave
+ikev2_up() {
+  local ns=$1 t0; t0=$(date +%s.%N); I_LEASE=""; I_ERR=""
+  setsid bash -c "$(declare -f ss_run); SS=$SS; ss_run $ns /usr/lib/ipsec/charon" >>"/var/log/e2e-charon-$ns.out" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "/run/e2e/$ns/run/charon.vici" ] && break; sleep 0.2; done
+  ss_run "$ns" "$SS/usr/sbin/swanctl" --load-all --file "/etc/e2e-clients/$ns/swanctl.conf" >"/run/e2e/$ns/swanctl-load.out" 2>&1 \
+    || { I_ERR="swanctl --load-all failed: $(grep -v 'opening directory' "/run/e2e/$ns/swanctl-load.out" | tail -n 2 | tr '\n' ' ')"; return 1; }
+  if ! ss_run "$ns" "$SS/usr/sbin/swanctl" --initiate --child gw --timeout 40 >"/run/e2e/$ns/swanctl-initiate.out" 2>&1; then
+    I_ERR="not established: $(grep -E 'AUTH|NO_PROPOSAL|failed|error' "/run/e2e/$ns/swanctl-initiate.out" | tail -n 3 | tr '\n' ' ')"
+    return 1
+  fi
+  I_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+  I_LEASE=$(ip -n "$ns" -4 -o addr show | awk '{print $4}' | sed 's|/.*||' | while read -r a; do
+    python3 -c 'import ipaddress,sys; sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network(sys.argv[2]) else 1)' "$a" "$IKEV2_POOL" && echo "$a"; done | head -n 1)
+  [ -n "$I_LEASE" ] || { I_ERR="established, but no address from $IKEV2_POOL on the client"; return 1; }
+}
+
+# ikev2_down NS: the client's charon gone, its virtual address and policies with it
+ikev2_down() {
+  local ns=$1 pid
+  pid=$(cat "/run/e2e/$ns/run/charon.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+  for _ in $(seq 1 30); do [ -e "/run/e2e/$ns/run/charon.pid" ] || break; sleep 0.2; done
+  rm -f "/run/e2e/$ns/run/charon.pid" "/run/e2e/$ns/run/charon.vici"
+  ip -n "$ns" xfrm state flush; ip -n "$ns" xfrm policy flush
+  ip -n "$ns" -4 -o addr show | awk -v p="${IKEV2_POOL%.*}." 'index($4, p) == 1 {print $2, $4}' | while read -r dev a; do ip -n "$ns" addr del "$a" dev "$dev"; done
+  ip -n "$ns" route flush table 220 2>/dev/null || true
+}
+
+# ikev2_reaches NS: far host sees the Elastic IP, the VPC host the gateway's private address, the
+# metadata service does not answer; IR_MSG says what was seen
+ikev2_reaches() {
+  local ns=$1 far vpc md
+  far=$(ip netns exec "$ns" curl -s --max-time 10 "http://$FAR:8080/" | head -n 1)
+  vpc=$(ip netns exec "$ns" curl -s --max-time 10 "http://$VPCHOST:8080/" | head -n 1)
+  md=$(ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
+  IR_MSG="far host saw '$far', VPC host saw '$vpc', metadata answered HTTP $md"
+  [ "$far" = "$PUB" ] && [ "$vpc" = 172.31.16.10 ] && [ "$md" = 000 ]
+}
+
+# gateway side: the users with an IKEv2 SA now (pluto's view), one per line
+ikev2_ids() { ipsec whack --trafficstatus 2>/dev/null | grep '"ikev2-cert"' | sed -n "s/.* id='\([^']*\)'.*/\1/p" | sort; }
+
+ikev2_platform_check() {  # ikev2_platform_check CHECK PLATFORM NS NAME
+  local c=$1 platform=$2 ns=$3 name=$4 extra=""
+  ikev2_down "$ns" >/dev/null 2>&1
+  if ! ikev2_platform "$platform" "$ns" "$name" || ! ikev2_up "$ns"; then
+    check "$c" FAIL "$name as $platform: $I_ERR"
+    dump_logs "/run/e2e/$ns/swanctl-initiate.out" "/var/log/e2e-charon-$ns.log"
+    journalctl -b -u ipsec --no-pager -n 25 | sed 's/^/  | /'
+    ikev2_down "$ns" >/dev/null 2>&1; return 1
+  fi
+  [ "$platform" = android ] && { grep -q 'installing DNS server 8.8.8.8\|DNS.*8\.8\.8\.8' "/var/log/e2e-charon-$ns.log" && extra="; DNS 8.8.8.8 pushed" || extra="; no DNS server pushed"; }
+  if ikev2_reaches "$ns" && [ "${extra#*no DNS}" = "$extra" ]; then
+    check "$c" PASS "$name as $platform got $I_LEASE (up in ${I_SECS}s); $IR_MSG$extra"
+  else
+    check "$c" FAIL "$name as $platform got $I_LEASE; $IR_MSG$extra"
+  fi
+}
+
+# refused: the connection must fail, and the gateway must say why (NSS on the certificate)
+ikev2_refused_check() {  # ikev2_refused_check CHECK NS NAME DIR WHY_REGEX
+  local c=$1 ns=$2 name=$3 dir=$4 why=$5 since; since=$(journal_now)
+  ikev2_down "$ns" >/dev/null 2>&1
+  if ! ikev2_platform android "$ns" "$name" "$dir"; then check "$c" FAIL "$I_ERR"; return; fi
+  if ikev2_up "$ns"; then
+    check "$c" FAIL "$name from $dir connected (got $I_LEASE): it must be refused"
+  elif journalctl -u ipsec --since "$since" --no-pager | grep -qiE "$why"; then
+    check "$c" PASS "refused: $(journalctl -u ipsec --since "$since" --no-pager | grep -iE "$why" | head -n 1 | sed 's/.*pluto\[[0-9]*\]: //')"
+  else
+    check "$c" FAIL "refused, but pluto did not log /$why/: $I_ERR"
+    journalctl -u ipsec --since "$since" --no-pager | tail -n 15 | sed 's/^/  | /'
+  fi
+  ikev2_down "$ns" >/dev/null 2>&1
+}
+
+run_ikev2_checks() {
+  local names n1 n2 since t0 ok msg
+  names=$(ikev2_users)
+  n1=$(echo "$names" | sed -n 1p); n2=$(echo "$names" | sed -n 2p)
+  if [ -z "$n1" ] || [ -z "$n2" ]; then
+    for c in $IKEV2_CHECKS; do check "$c" FAIL "the render wrote no profiles for two users under $CLIENTS (${names//$'\n'/ })"; done
+    return
+  fi
+  # c2 is on the internet: each platform in turn
+  ikev2_platform_check ikev2_android android c2 "$n1"
+  ikev2_platform_check ikev2_apple apple c2 "$n1"
+  ikev2_platform_check ikev2_windows windows c2 "$n1"
+  ikev2_platform_check ikev2_sswan sswan c2 "$n1"
+  # behind the home NAT where user 1's L2TP session is up (c1): an IKEv2 device (c3) beside it
+  if ikev2_platform android c3 "$n2" && ikev2_up c3 && ikev2_reaches c3 && pings c1 "$GWPPP"; then
+    check ikev2_with_l2tp_behind_one_nat PASS "$n2 (IKEv2, c3, $I_LEASE) and $U1 (L2TP, c1) behind one NAT, both through: $IR_MSG"
+  else
+    check ikev2_with_l2tp_behind_one_nat FAIL "$n2 on c3: ${I_ERR:-$IR_MSG}; L2TP on c1: $(pings c1 "$GWPPP" && echo up || echo down)"
+  fi
+  # a second device of user 1 behind the same NAT (its own certificate: user n1's) while n2's stays
+  ikev2_down c2 >/dev/null 2>&1
+  client_down c1 >/dev/null 2>&1
+  if ikev2_platform android c1 "$n1" && ikev2_up c1 && ikev2_reaches c1 && ikev2_reaches c3; then
+    check ikev2_two_devices_one_nat PASS "$n1 (c1) and $n2 (c3) behind one NAT, both through; gateway SAs: $(ikev2_ids | tr '\n' ' ')"
+  else
+    check ikev2_two_devices_one_nat FAIL "c1: ${I_ERR:-$IR_MSG}; gateway SAs: $(ikev2_ids | tr '\n' ' ')"
+  fi
+  ikev2_refused_check ikev2_foreign_ca_refused c2 "$n1" "$EXTRA/foreign/$n1" "issuer|CA|not trusted|UNKNOWN_ISSUER|authentication failed"
+  ikev2_refused_check ikev2_expired_refused c2 expired-e2e "$EXTRA/expired/expired-e2e" "EXPIRED|expired"
+  # revocation: n2 revoked in SSM (the product's own parameters from a render with n2 revoked);
+  # n2's session (c3) must end within IKEV2_BOUND seconds, n1's (c1) stay; n2 refused after
+  if [ ! -s /srv/e2e/ssm-ikev2-revoked.json ]; then
+    check ikev2_revoked_refused_session_ended FAIL "no /srv/e2e/ssm-ikev2-revoked.json from run.sh"
+  else
+    since=$(journal_now)
+    ssm_put_all /srv/e2e/ssm-ikev2-revoked.json "$(pj ssm_path)/ikev2/"
+    t0=$(awk '{print $1}' /proc/uptime)
+    if live_wait "$t0" "$IKEV2_BOUND" sh -c "! ipsec whack --trafficstatus | grep -q \"id='CN=$n2'\""; then
+      ok=yes; msg="$n2's IKEv2 session ended ${LW}s after the CRL reached SSM"
+    else ok=no; msg="$n2's session still up after ${LW}s"; fi
+    if ipsec whack --trafficstatus | grep -q "id='CN=$n1'" && ip netns exec c1 curl -s --max-time 10 "http://$FAR:8080/" | grep -q "$PUB"; then
+      msg="$msg; $n1's stayed up and through"
+    else ok=no; msg="$msg; $n1's session did not stay"; fi
+    ikev2_down c3 >/dev/null 2>&1
+    if ikev2_platform android c3 "$n2" && ! ikev2_up c3 && journalctl -u ipsec --since "$since" --no-pager | grep -q REVOKED; then
+      msg="$msg; $n2 refused after: $(journalctl -u ipsec --since "$since" --no-pager | grep -m1 REVOKED | sed 's/.*NSS: //')"
+    else ok=no; msg="$msg; $n2 reconnecting: ${I_LEASE:+got $I_LEASE}${I_ERR}"; fi
+    if [ $ok = yes ]; then check ikev2_revoked_refused_session_ended PASS "$msg"; else
+      check ikev2_revoked_refused_session_ended FAIL "$msg"
+      journalctl -u vpn-gateway-sync -u ipsec --since "$since" --no-pager | tail -n 25 | sed 's/^/  | /'
+    fi
+    ikev2_down c3 >/dev/null 2>&1
+  fi
+}
+
+# ssm_put_all FILE PREFIX: the parameters of FILE ([{name,type,value}]) under PREFIX put into the
+# stand-in, and the stand-in's other parameters under PREFIX deleted (pulumi up's replace)
+ssm_put_all() {
+  local file=$1 prefix=$2 name
+  python3 -c 'import json,sys; [print(p["name"]) for p in json.load(open(sys.argv[1])) if p["name"].startswith(sys.argv[2])]' "$file" "$prefix" > /run/e2e/ikev2-put.names
+  while read -r name; do
+    python3 -c 'import json,sys; print(next(p["value"] for p in json.load(open(sys.argv[1])) if p["name"] == sys.argv[2]), end="")' "$file" "$name" \
+      | ssm put "$name" SecureString >/dev/null
+  done < /run/e2e/ikev2-put.names
+  for name in $(ssm list "${prefix%/}" | awk '{print $1}'); do
+    grep -qxF "$name" /run/e2e/ikev2-put.names || ssm delete "$name" >/dev/null
+  done
+}
