@@ -93,7 +93,9 @@ describe("where secrets flow", () => {
         const withParameters = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out-dir", dir], { cwd: root, encoding: "utf8" });
         expect(withParameters.status, withParameters.stderr).to.equal(0);
         expect(withParameters.stdout).to.equal("");
-        expect(withParameters.stderr).to.match(/^wrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+\n$/);
+        expect(withParameters.stderr).to.match(
+            /^render: IKEv2 server certificate for 203\.0\.113\.10 [^\n]*\nwrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+, IKEv2 profiles for \d+ users to \S+ \(0 certificates revoked\)\n$/,
+        );
         require("fs").rmSync(dir, { recursive: true, force: true });
     });
 });

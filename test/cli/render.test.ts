@@ -9,6 +9,7 @@ import * as zlib from "zlib";
 import { cloudConfig, gatewayParameters, isGzip, userDataBytes } from "../../components/boot/cloudConfig";
 import { parseSettings } from "../../components/config/settings";
 import { rawConfigFromStackFile } from "../../components/config/stackFile";
+import { gatewayPki } from "../../components/pki/parameters";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "Pulumi.example.yaml");
@@ -90,7 +91,7 @@ describe("render command", function () {
         expect(bad.stderr).to.contain('vpn-gateway:os: "ubuntu-22.04" is not supported');
     });
 
-    it("writes the user-data and the stack's SSM parameters with --out-dir, both readable by their owner only", () => {
+    it("writes the user-data and the stack's SSM parameters with --out-dir, both readable by their owner only", async () => {
         const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), "out");
         const result = render("--config", EXAMPLE, "--out-dir", dir, "--public-ip", "198.51.100.20");
         expect(result.status, result.stderr).to.equal(0);
@@ -99,13 +100,27 @@ describe("render command", function () {
         const userData = fs.readFileSync(path.join(dir, "user-data"));
         expect(userData.equals(userDataBytes(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example", publicIp: "198.51.100.20" })))).to.equal(true);
         const parameters = JSON.parse(fs.readFileSync(path.join(dir, "ssm-parameters.json"), "utf8"));
-        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users }));
+        // the IKEv2 material from the CA the render keeps beside them (pki-state.json, what pulumi up keeps in state)
+        const pki = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
+        expect(pki.server.address).to.equal("198.51.100.20");
+        const ikev2 = await gatewayPki(pki);
+        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users, ikev2 }));
+        expect(ikev2.serverKey).to.contain("BEGIN PRIVATE KEY");
+        for (const p of parameters) expect(p.value, p.name).not.to.contain(pki.ca.keyPem.split("\n")[1]);
         expect(parameters.map((p: any) => Object.keys(p))).to.deep.equal(parameters.map(() => ["name", "type", "value"]));
         const names = parameters.map((p: any) => p.name);
         expect(names).to.include.members(["/vpn-gateway/example/psk", "/vpn-gateway/example/program/1"]);
         expect(names.filter((n: string) => n.startsWith("/vpn-gateway/example/users/"))).to.have.length.within(1, 2);
         expect(parameters.find((p: any) => p.name === "/vpn-gateway/example/psk").value).to.equal("example-psk-change-me-0123456789");
-        for (const f of ["user-data", "ssm-parameters.json"]) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).to.equal(0o600);
+        for (const f of ["user-data", "ssm-parameters.json", "pki-state.json"]) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).to.equal(0o600);
+        // a profile directory per IKEv2 user (both methods by default), the files private but the CA
+        expect(fs.readdirSync(path.join(dir, "clients")).sort()).to.deep.equal(settings.ikev2.users.map((u) => u.name).sort());
+        for (const name of fs.readdirSync(path.join(dir, "clients"))) {
+            const files = fs.readdirSync(path.join(dir, "clients", name)).sort();
+            expect(files).to.deep.equal(["ca.pem", `${name}.mobileconfig`, `${name}.p12`, `${name}.p12.password`, `${name}.sswan`].sort());
+            for (const f of files.filter((f) => f !== "ca.pem")) expect(fs.statSync(path.join(dir, "clients", name, f)).mode & 0o777, f).to.equal(0o600);
+            expect(fs.readFileSync(path.join(dir, "clients", name, "ca.pem"), "utf8")).to.equal(pki.ca.certPem);
+        }
         // no secret in the user-data, and none on stderr
         const document = (isGzip(userData) ? zlib.gunzipSync(userData) : userData).toString("utf8");
         for (const secret of [settings.psk!, ...settings.users.map((u) => u.password)]) {
