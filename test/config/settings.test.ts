@@ -153,6 +153,63 @@ describe("settings", () => {
         });
     });
 
+    describe("methods, revocation and the IKEv2 pool", () => {
+        it("gives every user both methods by default: an L2TP login and an IKEv2 certificate", () => {
+            const s = settings();
+            expect(s.users.map((u) => u.name)).to.deep.equal(["alice", "bob"]);
+            expect(s.ikev2.users).to.deep.equal([
+                { name: "alice", reissue: 0, revoked: false },
+                { name: "bob", reissue: 0, revoked: false },
+            ]);
+            expect(s.ikev2.pool.text).to.equal(DEFAULTS.ikev2Pool);
+            expect(s.ikev2.poolRange).to.deep.equal({ first: "192.168.43.2", last: "192.168.43.254" });
+        });
+        it("takes an IKEv2-only user without a password, and an L2TP-only user out of IKEv2", () => {
+            const s = settings({ users: [{ name: "phone", methods: ["ikev2"] }, { name: "laptop", password: "laptop-pass-1", methods: ["l2tp"] }] });
+            expect(s.users.map((u) => u.name)).to.deep.equal(["laptop"]);
+            expect(s.ikev2.users.map((u) => u.name)).to.deep.equal(["phone"]);
+        });
+        it("keeps a revoked user's certificate on the CRL and takes away their L2TP login", () => {
+            const s = settings({ users: [{ name: "alice", password: "alice-Passw0rd!" }, { name: "bob", password: "bob-pass-1234", revoked: true, reissue: 2 }] });
+            expect(s.users.map((u) => u.name)).to.deep.equal(["alice"]);
+            expect(s.ikev2.users).to.deep.include({ name: "bob", reissue: 2, revoked: true });
+        });
+        it("refuses a config where every user is revoked", () => {
+            rejects({ users: [{ name: "alice", password: "alice-Passw0rd!", revoked: true }] }, "vpn-gateway:users", /every user is revoked/);
+        });
+        it("refuses unknown methods, repeats, an empty list, and a static address without L2TP", () => {
+            rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["pptp"] }] }, "vpn-gateway:users[0].methods[0]", /not a method; allowed: l2tp, ikev2/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["l2tp", "l2tp"] }] }, "vpn-gateway:users[0].methods[1]", /twice/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", methods: [] }] }, "vpn-gateway:users[0].methods", /non-empty list/);
+            rejects({ users: [{ name: "a", methods: ["ikev2"], ip: "192.168.42.5" }] }, "vpn-gateway:users[0].ip", /no l2tp method/);
+            rejects({ users: [{ name: "a", methods: ["l2tp"] }] }, "vpn-gateway:users[0].password", /required for the l2tp method/);
+        });
+        it("refuses a reissue that is not a whole number, and a revoked that is not a boolean", () => {
+            rejects({ users: [{ name: "a", password: "pw-a-12345", reissue: -1 }] }, "vpn-gateway:users[0].reissue", /whole number/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", reissue: 1.5 }] }, "vpn-gateway:users[0].reissue", /whole number/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", revoked: "yes" }] }, "vpn-gateway:users[0].revoked", /true or false/);
+            const s = settings({ users: [{ name: "a", password: "pw-a-12345", reissue: "3", revoked: "true" }, { name: "b", password: "pw-b-12345" }] });
+            expect(s.ikev2.users[0]).to.deep.equal({ name: "a", reissue: 3, revoked: true });
+        });
+        it("keeps a name that cannot name a profile's files out of IKEv2 unless asked, and then refuses it", () => {
+            const s = settings({ users: [{ name: "team/alice", password: "pw-alice-1" }] });
+            expect(s.users.map((u) => u.name)).to.deep.equal(["team/alice"]);
+            expect(s.ikev2.users).to.deep.equal([]);
+            rejects({ users: [{ name: "team/alice", password: "pw-alice-1", methods: ["ikev2"] }] }, "vpn-gateway:users[0].name", /IKEv2 certificate's files/);
+            rejects({ users: [{ name: ".hidden", methods: ["ikev2"] }] }, "vpn-gateway:users[0].name", /leading '\.'/);
+        });
+        it("refuses an IKEv2 pool that overlaps the L2TP pool, is public, or is out of size", () => {
+            rejects({ ikev2Pool: "192.168.42.128/25" }, "vpn-gateway:ikev2Pool", /overlaps vpn-gateway:clientPool/);
+            rejects({ ikev2Pool: "8.8.8.0/24" }, "vpn-gateway:ikev2Pool", /not private/);
+            rejects({ ikev2Pool: "10.0.0.0/8" }, "vpn-gateway:ikev2Pool", /allowed: \/16 to \/29/);
+            expect(settings({ ikev2Pool: "10.99.0.0/24" }).ikev2.poolRange).to.deep.equal({ first: "10.99.0.2", last: "10.99.0.254" });
+        });
+        it("refuses an IKEv2 pool inside the VPC, once the VPC is known", () => {
+            const s = settings({ ikev2Pool: "172.31.200.0/24" });
+            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"], s.ikev2.pool)).to.throw(ConfigError, /vpn-gateway:ikev2Pool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/);
+        });
+    });
+
     describe("client pool", () => {
         it("rejects a malformed CIDR", () => rejects({ clientPool: "192.168.42.0/33" }, "vpn-gateway:clientPool", /not an IPv4 CIDR/));
         it("rejects host bits", () => rejects({ clientPool: "192.168.42.1/24" }, "vpn-gateway:clientPool", /host bits set/));
