@@ -66,6 +66,40 @@ describe("first-boot components", () => {
                 expect(conf, line).to.include(line);
             }
         });
+        it("answers IKEv2 with certificates in tunnel mode from its own pool, DNS pushed, fragmentation on", () => {
+            const ikev2 = conf.slice(conf.indexOf("conn ikev2-cert"));
+            for (const line of [
+                "leftcert=vpn-gateway-server",
+                "leftsendcert=always",
+                "leftsubnet=0.0.0.0/0",
+                "rightid=%fromcert",
+                "rightca=%same",
+                "rightaddresspool=192.168.43.2-192.168.43.254",
+                'modecfgdns="8.8.8.8 8.8.4.4"',
+                "fragmentation=yes",
+                "mobike=no",
+                "pfs=no",
+                "also=vpn-gateway-identity",
+            ]) {
+                expect(ikev2, line).to.include(line);
+            }
+            // tunnel mode and IKEv2 are both defaults: neither IKEv1 nor transport may leak into it
+            expect(ikev2.filter((l) => /^(type|ikev2|keyexchange|authby|dpdtimeout)=/.test(l))).to.deep.equal([]);
+            expect(conf.indexOf("conn ikev2-cert")).to.be.greaterThan(conf.indexOf("conn l2tp-psk"));
+        });
+        it("offers IKEv2 groups every platform sends and no weak or ECP-only choice for Android", () => {
+            const ike = conf.slice(conf.indexOf("conn ikev2-cert")).find((l) => l.startsWith("ike="))!.slice(4).split(",");
+            const groups = new Set(ike.map((p) => p.split(";")[1]));
+            expect([...groups].sort()).to.deep.equal(["dh31", "modp2048", "modp3072", "modp4096"]);
+            // Windows after the profile's PowerShell (GCM-AES-128, SHA256, group 14), Apple's profile (AES-256-GCM, group 14)
+            expect(ike).to.include.members(["aes_gcm128-sha2_256;modp2048", "aes_gcm256-sha2_256;modp2048"]);
+            expect(ike.join(",")).not.to.match(/modp1024|modp1536|3des|md5/);
+        });
+        it("keeps both pools out of virtual-private, other pools' settings follow", () => {
+            const other = lines(file(ipsec(ipsecInput({ clientPool: "10.10.0.0/24", ikev2Pool: "10.20.0.0/24", users: [{ name: "a", password: "pw-a-12345" }] })), "/etc/ipsec.conf").content);
+            expect(other.find((l) => l.startsWith("virtual-private="))).to.match(/%v4:!10\.10\.0\.0\/24,%v4:!10\.20\.0\.0\/24$/);
+            expect(other).to.include("rightaddresspool=10.20.0.2-10.20.0.254");
+        });
         it("uses only keys that Libreswan 4.x and 5.x both take without a warning", () => {
             // phase2alg= is esp='s old alias; 5.x ignores dpdaction= with a warning and drops keyingtries=.
             for (const key of ["phase2alg", "dpdaction", "keyingtries"]) {
@@ -283,6 +317,26 @@ describe("first-boot components", () => {
             expect(script).to.contain("-A FORWARD -i ppp+ -s 192.168.42.0/24 -o ${iface} -j ACCEPT");
             expect(script).to.contain("-A FORWARD -i ppp+ -d 169.254.0.0/16 -j DROP");
             expect(script).to.contain("TCPMSS --clamp-mss-to-pmtu");
+        });
+        it("forwards the IKEv2 pool only out of an IPsec SA, masquerades it, and keeps it from the metadata service", () => {
+            const accept = script.indexOf("-A FORWARD -s 192.168.43.0/24 -o ${iface} -m policy --dir in --pol ipsec -j ACCEPT");
+            const metadata = script.indexOf("-A FORWARD -s 192.168.43.0/24 -d 169.254.0.0/16 -j DROP");
+            expect(metadata).to.be.greaterThan(-1);
+            expect(accept).to.be.greaterThan(metadata);
+            expect(script).to.contain("-A POSTROUTING -s 192.168.43.0/24 -o ${iface} -m policy --dir out --pol none -j MASQUERADE");
+            // clients of either method apart, before the accepts
+            for (const rule of ["-A FORWARD -i ppp+ -d 192.168.43.0/24 -j DROP", "-A FORWARD -s 192.168.43.0/24 -d 192.168.42.0/24 -j DROP", "-A FORWARD -s 192.168.43.0/24 -d 192.168.43.0/24 -j DROP"]) {
+                expect(script.indexOf(rule), rule).to.be.greaterThan(-1);
+                expect(script.indexOf(rule), rule).to.be.lessThan(accept);
+            }
+            const together = file(firewall(settings({ allowClientToClient: "true" })), "/usr/local/sbin/vpn-gateway-firewall").content;
+            expect(together).to.contain("-A FORWARD -s 192.168.43.0/24 -d 192.168.43.0/24 -m policy --dir in --pol ipsec -j ACCEPT");
+            expect(together).not.to.contain("-A FORWARD -s 192.168.43.0/24 -d 192.168.43.0/24 -j DROP");
+        });
+        it("lets each IKEv2 device behind one NAT in: an IKEv2 first packet passes before the one-L2TP-device limit", () => {
+            const ikev2 = script.indexOf('-A INPUT -p udp --dport 4500 -m u32 --u32 "0>>22&0x3C@8=0 && 0>>22&0x3C@29>>24=0x20" -j ACCEPT');
+            expect(ikev2).to.be.greaterThan(-1);
+            expect(ikev2).to.be.lessThan(script.indexOf("-A INPUT -p udp --dport 4500 -m connlimit"));
         });
         it("opens SSH only from the admin CIDR, when asked", () => {
             expect(script).not.to.contain("--dport 22");
