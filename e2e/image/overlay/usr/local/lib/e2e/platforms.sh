@@ -79,10 +79,13 @@ check_pluto_config_clean() {
   # what addconn and pluto say about configuration keys and values (not the environment lines
   # such as a kernel without IPTFS or seccomp for helpers)
   bad=$(echo "$log" | grep -iE 'warn|obsolete|deprecat|ignor|replac|renam|invalid|unknown|unrecogni|not recogni|syntax|expected' | head -n 5)
-  if ipsec status 2>/dev/null | grep -q '"l2tp-psk"' && echo "$log" | grep -qE 'added IKEv1 connection' && [ -z "$bad" ]; then
-    check pluto_config_clean PASS "libreswan $ver: $(echo "$log" | grep -m1 -E 'added IKEv1 connection' | cut -c1-80); $(echo "$log" | wc -l) log lines, none a warning"
+  # both connections: L2TP's IKEv1 PSK one and the IKEv2 certificate one (its server certificate
+  # and key in the NSS database, put there by the sync before pluto started)
+  if ipsec status 2>/dev/null | grep -q '"l2tp-psk"' && echo "$log" | grep -qE 'added IKEv1 connection' \
+     && ipsec status 2>/dev/null | grep -q '"ikev2-cert"' && echo "$log" | grep -qE '"ikev2-cert".*added IKEv2 connection' && [ -z "$bad" ]; then
+    check pluto_config_clean PASS "libreswan $ver: $(echo "$log" | grep -m1 -E 'added IKEv1 connection' | cut -c1-80); $(echo "$log" | grep -m1 -E '"ikev2-cert".*added IKEv2 connection' | cut -c1-80); $(echo "$log" | wc -l) log lines, none a warning"
   else
-    check pluto_config_clean FAIL "libreswan $ver: loaded=$(ipsec status 2>/dev/null | grep -q '"l2tp-psk"' && echo yes || echo no); $(echo "$bad" | tr '\n' ';' | cut -c1-400)"
+    check pluto_config_clean FAIL "libreswan $ver: l2tp-psk loaded=$(ipsec status 2>/dev/null | grep -q '"l2tp-psk"' && echo yes || echo no), ikev2-cert loaded=$(ipsec status 2>/dev/null | grep -q '"ikev2-cert"' && echo yes || echo no); $(echo "$bad" | tr '\n' ';' | cut -c1-400)"
     echo "$log" | head -n 40 | sed 's/^/  | /'
   fi
 }
