@@ -12,8 +12,11 @@ Run with the distribution's Python and python3-boto3:
 from __future__ import annotations
 
 import dataclasses
+import base64
 import datetime
 import fcntl
+import gzip
+import hashlib
 import importlib.machinery
 import importlib.util
 import ipaddress
@@ -128,6 +131,7 @@ class World:
             session_ends=str(d / "run/vpn-gateway/session-ends.json"),
             proc=str(d / "proc"),
             pluto_ctl=str(d / "run/pluto/pluto.ctl"),
+            nss_dir=str(d / "var/lib/ipsec/nss"),
         )
         for sub in ("etc/ppp", "etc/vpn-gateway", "run/pluto", "run/vpn-gateway/sessions", "proc"):
             (d / sub).mkdir(parents=True, exist_ok=True)
@@ -139,6 +143,8 @@ class World:
         self.killed: list[tuple[int, int]] = []
         self.rereads = 0
         self.reread_ok = True
+        # More of Sync's injected functions (install and end_ikev2 in the IKEv2 tests).
+        self.options: dict[str, Any] = {}
         self.client = real_client()
         self.stubber = Stubber(self.client)
         self.stubber.activate()
@@ -161,6 +167,18 @@ class World:
 
     def put_users(self, shard: str, *records: dict[str, Any]) -> None:
         self.put(f"users/{shard}", users_value(*records))
+
+    def put_ikev2(self, document: dict[str, Any], size: int = 4096) -> list[str]:
+        """PATH/ikev2/1..N as components/pki/parameters.ts writes them (pieces of one version
+        deleted when the new one has fewer); returns the suffixes written, all new versions."""
+        pieces = ikev2_pieces(document, size)
+        for name in [n for n in self.params if n.startswith(f"{PATH}/ikev2/")]:
+            piece = name[len(f"{PATH}/ikev2/") :]
+            if piece.isdigit() and not piece.startswith("0") and int(piece) > len(pieces):
+                del self.params[name]
+        for i, piece in enumerate(pieces):
+            self.put(f"ikev2/{i + 1}", piece)
+        return [f"ikev2/{i + 1}" for i in range(len(pieces))]
 
     def delete(self, suffix: str) -> None:
         del self.params[f"{PATH}/{suffix}"]
@@ -207,7 +225,7 @@ class World:
     # -- the gateway ---------------------------------------------------------------------------
 
     def sync(self, client: Any = None, **kwargs: Any) -> Any:
-        return sync.Sync(self.config, client if client is not None else self.client, self.paths, kill=self.kill, reread_secrets=self.reread, **kwargs)
+        return sync.Sync(self.config, client if client is not None else self.client, self.paths, kill=self.kill, reread_secrets=self.reread, **{**self.options, **kwargs})
 
     def poll(self, decrypt: Optional[list[str]] = None, pages: Optional[list[list[str]]] = None) -> int:
         """One `once` that lists and decrypts exactly as given (Stubber fails on anything else)."""
@@ -290,6 +308,43 @@ def stat_line(pid: int, comm: str, start: int) -> str:
     """/proc/PID/stat as Linux writes it: start time (clock ticks since boot) in field 22."""
     after = ["S", "1", str(pid), str(pid), "0", "-1", "4194560", "120", "0", "0", "0", "3", "5", "0", "0", "20", "0", "1", "0", str(start), "9416704", "1234"] + ["0"] * 30
     return f"{pid} ({comm}) " + " ".join(after) + "\n"
+
+
+def pem(label: str, seed: str, size: int = 120) -> str:
+    """A PEM block of the given label as the program writes them (64 characters a line, a final
+    newline): its body is bytes derived from seed, so two seeds give two different blocks."""
+    der = b"".join(hashlib.sha256(f"{seed}/{i}".encode()).digest() for i in range(size // 32 + 1))[:size]
+    body = base64.b64encode(der).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def material(seed: str = "1", revoked: tuple[tuple[str, str], ...] = (), **overrides: Any) -> dict[str, Any]:
+    """The IKEv2 material's JSON (components/pki/parameters.ts GatewayPki); seed varies the PEMs,
+    overrides replace fields (caCert, crl, ...) or add unknown ones."""
+    document: dict[str, Any] = {
+        "format": 1,
+        "caCert": pem("CERTIFICATE", "ca"),
+        "serverCert": pem("CERTIFICATE", f"server-{seed}"),
+        "serverKey": pem("PRIVATE KEY", f"key-{seed}"),
+        "crl": pem("X509 CRL", f"crl-{seed}-{revoked}"),
+        "revoked": [{"name": n, "serial": s} for n, s in revoked],
+    }
+    document.update(overrides)
+    return document
+
+
+def ikev2_pieces(document: dict[str, Any], size: int = 4096) -> list[str]:
+    """boot/parameters.ts gzipPieces(JSON.stringify(material)): gzip, base64, cut every size characters."""
+    packed = base64.b64encode(gzip.compress(json.dumps(document, separators=(",", ":")).encode(), 9)).decode()
+    return [packed[i : i + size] for i in range(0, len(packed), size)]
+
+
+def as_ikev2(document: dict[str, Any]) -> Any:
+    """The Ikev2 the program makes of a document (for comparing what install was handed)."""
+    ikev2, problems = sync.parse_ikev2(dict(enumerate(ikev2_pieces(document), 1)))
+    assert ikev2 is not None, problems
+    return ikev2
 
 
 SECRETS = [PSK, NEW_PSK, "Pw-alice-7Qx9", "Pw-bob-3Kd2", "Pw-carol-8Zm4", "Pw-alice-NEW1", "Pw-dave-5Tt5"]
@@ -1313,6 +1368,466 @@ class LateSessionsTest(unittest.TestCase):
         self.assertGreater(sync.boot_ticks(sync.Paths()), 0)
         with open("/proc/self/stat") as f:
             self.assertLessEqual(int(f.read().rpartition(")")[2].split()[19]), sync.boot_ticks(sync.Paths()))
+
+
+# =============================================================================================
+class Ikev2ParseTest(unittest.TestCase):
+    """PATH/ikev2/1..N: joined, base64, gzip, JSON, every field checked; whole or nothing."""
+
+    def setUp(self) -> None:
+        self.config = World(self).config
+
+    def test_pieces_are_joined_in_number_order(self) -> None:
+        document = material(revoked=(("bob", "0a1b"), ("a,b=c+d", "7f")))
+        pieces = ikev2_pieces(document, size=100)
+        self.assertGreater(len(pieces), 3)
+        # Handed in the reverse order: a join in the dict's order (not by number) breaks the gzip.
+        ikev2, problems = sync.parse_ikev2({i + 1: p for i, p in reversed(list(enumerate(pieces)))})
+        self.assertEqual(problems, [])
+        self.assertEqual(ikev2.ca_cert, document["caCert"])
+        self.assertEqual(ikev2.server_cert, document["serverCert"])
+        self.assertEqual(ikev2.server_key, document["serverKey"])
+        self.assertEqual(ikev2.crl, document["crl"])
+        self.assertEqual(ikev2.revoked, (sync.Revoked("bob", "0a1b"), sync.Revoked("a,b=c+d", "7f")))
+
+    def test_a_gap_a_missing_last_piece_and_a_mixed_set_are_refused_not_raised(self) -> None:
+        pieces = ikev2_pieces(material(), size=100)
+        numbered = dict(enumerate(pieces, 1))
+        del numbered[2]
+        self.assertEqual(sync.parse_ikev2(numbered), (None, [f"pieces 1, {', '.join(map(str, range(3, len(pieces) + 1)))}: expected 1 to N without a gap"]))
+        # The last piece not written yet: the gzip stream ends early.
+        truncated = dict(enumerate(pieces[:-1], 1))
+        self.assertEqual(sync.parse_ikev2(truncated)[0], None)
+        self.assertRegex(sync.parse_ikev2(truncated)[1][0], r"^not gzip\+base64 JSON \(\w+\); a partly written update, or not the program's$")
+        # A deflate stream corrupted inside (a piece of another version in the middle, with the
+        # same length): zlib's own error, which is neither an OSError nor a ValueError.
+        packed = bytearray(gzip.compress(json.dumps(material(), separators=(",", ":")).encode(), 9))
+        for i in range(40, 80):
+            packed[i] ^= 0x5A
+        with self.assertRaises(Exception) as raised:
+            gzip.decompress(bytes(packed))
+        self.assertEqual(type(raised.exception).__name__, "error")  # zlib.error: the case under test
+        text = base64.b64encode(bytes(packed)).decode()
+        ikev2, problems = sync.parse_ikev2({1: text[:200], 2: text[200:]})
+        self.assertIsNone(ikev2)
+        self.assertEqual(problems, ["not gzip+base64 JSON (error); a partly written update, or not the program's"])
+        for bad in ("not base64!", base64.b64encode(b"not gzip").decode(), base64.b64encode(gzip.compress(b"[1, 2]")).decode()):
+            self.assertIsNone(sync.parse_ikev2({1: bad})[0], bad)
+
+    def test_every_field_is_checked(self) -> None:
+        def problems(document: dict[str, Any]) -> list[str]:
+            ikev2, found = sync.parse_ikev2(dict(enumerate(ikev2_pieces(document), 1)))
+            self.assertEqual(ikev2 is None, bool(found))
+            return found
+
+        self.assertEqual(problems(material()), [])
+        self.assertEqual(problems(material(extra=1)), ["extra: unknown field; allowed: caCert, crl, format, revoked, serverCert, serverKey"])
+        self.assertEqual(problems(material(format=2)), ["format: 2, expected 1"])
+        # JSON true is not the format 1 (Python's True == 1 would let it through).
+        self.assertEqual(problems(material(format=True)), ["format: true, expected 1"])
+        self.assertEqual(problems(material(format=1.0)), ["format: 1.0, expected 1"])
+        # A PEM block of another kind, two blocks, Windows line ends, a missing field.
+        self.assertEqual(problems(material(caCert=pem("PRIVATE KEY", "x"))), ["caCert: not one PEM block of the expected kind"])
+        self.assertEqual(problems(material(serverKey=pem("CERTIFICATE", "x"))), ["serverKey: not one PEM block of the expected kind"])
+        self.assertEqual(problems(material(serverCert=pem("CERTIFICATE", "x") + pem("CERTIFICATE", "y"))), ["serverCert: not one PEM block of the expected kind"])
+        self.assertEqual(problems(material(crl=pem("X509 CRL", "x").replace("\n", "\r\n"))), ["crl: not one PEM block of the expected kind"])
+        document = material()
+        del document["crl"]
+        self.assertEqual(problems(document), ["crl: not one PEM block of the expected kind"])
+        document = material()
+        document["revoked"] = {"name": "a"}
+        self.assertEqual(problems(document), ["revoked: expected a list of {name, serial}"])
+        bad = [{"name": "al ice", "serial": "01"}, {"name": "bob", "serial": "0A"}, {"name": "carol"}, "dave", {"name": "x" * 65, "serial": "01"}, {"name": "erin", "serial": "f" * 41}]
+        document["revoked"] = bad
+        self.assertEqual(
+            problems(document),
+            [
+                "revoked[0].name: not a user name (" + sync.CHAP_WORD_RULE + ", at most 64)",
+                "revoked[1].serial: not a lowercase hexadecimal serial",
+                "revoked[2].serial: not a lowercase hexadecimal serial",
+                "revoked[3].name: not a user name (" + sync.CHAP_WORD_RULE + ", at most 64)",
+                "revoked[4].name: not a user name (" + sync.CHAP_WORD_RULE + ", at most 64)",
+                "revoked[5].serial: not a lowercase hexadecimal serial",
+            ],
+        )
+
+    def test_check_configuration_with_ikev2_whole_or_nothing(self) -> None:
+        config = self.config
+        values = {f"{PATH}/psk": PSK, **{f"{PATH}/ikev2/{i}": p for i, p in enumerate(ikev2_pieces(material(revoked=(("bob", "01"),)), size=300), 1)}}
+        # IKEv2 users are not in the users parameters: material and no L2TP user is a configuration.
+        configuration, problems = sync.check_configuration(values, config)
+        self.assertEqual(problems, [])
+        self.assertEqual(configuration.users, {})
+        self.assertEqual(configuration.ikev2, as_ikev2(material(revoked=(("bob", "01"),))))
+        # Without material, no users is still refused.
+        self.assertEqual(sync.check_configuration({f"{PATH}/psk": PSK}, config), (None, [f"{PATH}/users/*: no users; at least one is required"]))
+        # Without IKEv2 parameters there is no material (and users alone are fine).
+        configuration, problems = sync.check_configuration({f"{PATH}/psk": PSK, f"{PATH}/users/a": users_value(user("alice", "pw"))}, config)
+        self.assertEqual((problems, configuration.ikev2), ([], None))
+        # Bad material refuses good users with it, each problem naming the pieces.
+        values[f"{PATH}/users/a"] = users_value(user("alice", "pw"))
+        values[f"{PATH}/ikev2/2"] = "A" * 8
+        configuration, problems = sync.check_configuration(values, config)
+        self.assertIsNone(configuration)
+        self.assertEqual(len(problems), 1)
+        self.assertTrue(problems[0].startswith(f"{PATH}/ikev2/*: not gzip+base64 JSON ("), problems)
+        values[f"{PATH}/ikev2/2"] = ikev2_pieces(material(revoked=(("bob", "01"),)), size=300)[1]
+        values[f"{PATH}/psk"] = "short"
+        self.assertIsNone(sync.check_configuration(values, config)[0], "a bad PSK refuses good material with it")
+
+
+class Ikev2Gateway:
+    """Sync's install and end_ikev2, recorded in one list so their order shows; install fails
+    with the problems queued in failures (one call each)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.failures: list[str] = []
+
+    def install(self, new: Any, old: Any, nss_dir: str, running: bool) -> list[str]:
+        self.calls.append(("install", new, old, nss_dir, running))
+        return [self.failures.pop(0)] if self.failures else []
+
+    def end(self, names: set[str]) -> dict[str, int]:
+        self.calls.append(("end", set(names)))
+        return {n: 1 for n in names}
+
+
+class Ikev2SyncTest(unittest.TestCase):
+    """The sync with IKEv2 material: what is installed when, with which old material, and whose
+    IKEv2 sessions end."""
+
+    def setUp(self) -> None:
+        self.world = World(self)
+        self.gateway = Ikev2Gateway()
+        self.world.options = {"install": self.gateway.install, "end_ikev2": self.gateway.end}
+        self.world.standard()
+
+    def apply(self, document: dict[str, Any], size: int = 4096) -> int:
+        w = self.world
+        return w.poll(decrypt=w.put_ikev2(document, size))
+
+    def install(self, new: dict[str, Any], old: Optional[dict[str, Any]], running: bool) -> tuple[Any, ...]:
+        return ("install", as_ikev2(new), None if old is None else as_ikev2(old), self.world.paths.nss_dir, running)
+
+    def test_pieces_are_read_and_other_names_under_ikev2_ignored(self) -> None:
+        w = self.world
+        for suffix in ("ikev2/0", "ikev2/01", "ikev2/x", "ikev2/1/deeper"):
+            w.put(suffix, "not ours")
+        pieces = w.put_ikev2(material(), size=200)
+        self.assertGreater(len(pieces), 2)
+        self.assertEqual(w.poll(decrypt=pieces), 0, w.logs.text)
+        ignored = ", ".join(f"{PATH}/{s}" for s in ("ikev2/0", "ikev2/01", "ikev2/1/deeper", "ikev2/x"))
+        self.assertIn(f"warning: ignoring {ignored}: only {PATH}/psk, {PATH}/users/<shard> and {PATH}/ikev2/<N> are read", w.logs.lines)
+        self.assertEqual(self.gateway.calls, [self.install(material(), None, False)])
+        self.assertEqual(sorted(n for n in w.state()["applied"] if "/ikev2/" in n), sorted(f"{PATH}/{p}" for p in pieces))
+
+    def test_new_or_changed_material_is_installed_with_the_old_one(self) -> None:
+        w = self.world
+        m1 = material(revoked=(("bob", "0a"),))
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls, [self.install(m1, None, False)])
+        self.assertIn(f"IKEv2: CA, server certificate and CRL (1 revoked) in {w.paths.nss_dir}", w.logs.lines)
+        # Nothing new, or only users changed: nothing installed.
+        self.assertEqual(w.poll(), 0)
+        w.put_users("b", user("carol", "Pw-carol-8Zm4", "192.168.42.11"))
+        self.assertEqual(w.poll(decrypt=["users/b"]), 0)
+        self.assertEqual(len(self.gateway.calls), 1)
+        m2 = material(revoked=(("bob", "0a"), ("carol", "0b")))
+        self.assertEqual(self.apply(m2), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[1:], [self.install(m2, m1, False)])
+        # Pluto not running: no session to end, and nothing left to end later.
+        self.assertEqual(w.state()["ikev2End"], [])
+        self.assertFalse(w.state()["ikev2Pending"])
+
+    def test_only_newly_revoked_users_sessions_end_after_the_install(self) -> None:
+        w = self.world
+        w.pluto_running()
+        m1 = material()
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        m2 = material(revoked=(("bob", "0a"), ("carol", "0b")))
+        self.assertEqual(self.apply(m2), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls, [self.install(m1, None, True), self.install(m2, m1, True), ("end", {"bob", "carol"})])
+        self.assertIn("ended IKEv2 sessions of revoked users: bob (1), carol (1)", w.logs.lines)
+        # bob's re-issued certificate revoked too: a new pair, so bob again; carol is not new.
+        m3 = material(revoked=(("bob", "0a"), ("carol", "0b"), ("bob", "0c"), ("dave", "0d")))
+        self.assertEqual(self.apply(m3), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[3:], [self.install(m3, m2, True), ("end", {"bob", "dave"})])
+        # A renewed server certificate, nobody newly revoked: installed, no session ended.
+        m4 = material("2", revoked=(("bob", "0a"), ("carol", "0b"), ("bob", "0c"), ("dave", "0d")))
+        self.assertEqual(self.apply(m4), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[5:], [self.install(m4, m3, True)])
+        self.assertEqual(w.killed, [], "no PPP session ends for a revocation")
+
+    def test_a_failed_install_is_tried_again_whole_and_then_ends_the_sessions(self) -> None:
+        w = self.world
+        w.pluto_running()
+        m1 = material()
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        w.logs.lines.clear()
+        self.gateway.failures = ["certutil -A (the CA): SEC_ERROR_BAD_DATABASE"]
+        m2 = material(revoked=(("carol", "0b"),))
+        self.apply(m2)
+        self.assertEqual(self.gateway.calls[1:], [self.install(m2, m1, True)], "no session ends before the CRL is in")
+        self.assertIn("error: IKEv2: certutil -A (the CA): SEC_ERROR_BAD_DATABASE", w.logs.lines)
+        self.assertIn("error: IKEv2: the NSS database keeps what it had (tried again at the next poll)", w.logs.lines)
+        self.assertTrue(w.state()["ikev2Pending"])
+        self.assertEqual(w.state()["ikev2End"], ["carol"])
+        # The next poll, nothing new in SSM: everything again (the database may hold anything).
+        self.assertEqual(w.poll(), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[2:], [self.install(m2, None, True), ("end", {"carol"})])
+        self.assertFalse(w.state()["ikev2Pending"])
+        self.assertEqual(w.state()["ikev2End"], [])
+        self.assertEqual(w.poll(), 0)
+        self.assertEqual(len(self.gateway.calls), 4)
+
+    def test_new_material_after_failed_installs_goes_in_whole_and_keeps_the_ends(self) -> None:
+        w = self.world
+        w.pluto_running()
+        m1 = material()
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        self.gateway.failures = ["pk12util (the server's certificate and key): failed", "pk12util (the server's certificate and key): failed"]
+        m2 = material(revoked=(("carol", "0b"),))
+        self.apply(m2)
+        m3 = material("3", revoked=(("carol", "0b"), ("dave", "0d")))
+        self.assertEqual(self.apply(m3), 0, w.logs.text)
+        self.assertEqual(
+            self.gateway.calls[1:],
+            [self.install(m2, m1, True), self.install(m2, None, True), self.install(m3, None, True), ("end", {"carol", "dave"})],
+        )
+
+    def test_boot_installs_the_applied_material_again_whole(self) -> None:
+        w = self.world
+        m1 = material(revoked=(("bob", "0a"),))
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        self.gateway.calls.clear()
+        # SSM unreachable: the last good material from the state goes in again, whole.
+        w.config = dataclasses.replace(w.config, boot_timeout=0.01)
+        self.assertEqual(w.sync(client=Unreachable(), sleep=lambda s: None).boot(), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls, [self.install(m1, None, False)])
+        # SSM answering with nothing new: the same.
+        w.expect_listing()
+        self.assertEqual(w.sync().boot(), 0, w.logs.text)
+        w.stubber.assert_no_pending_responses()
+        self.assertEqual(self.gateway.calls[1:], [self.install(m1, None, False)])
+
+    def test_a_half_written_set_is_refused_and_the_pieces_kept_for_the_rest(self) -> None:
+        w = self.world
+        m1 = material()
+        self.assertEqual(self.apply(m1, size=200), 0, w.logs.text)
+        w.logs.lines.clear()
+        m2 = material("2", revoked=(("bob", "0a"),))
+        new = ikev2_pieces(m2, size=200)
+        self.assertEqual(len(new), len(ikev2_pieces(m1, size=200)))
+        w.put("ikev2/1", new[0])  # the program has written the first piece only
+        self.assertEqual(w.poll(decrypt=["ikev2/1"]), 1)
+        self.assertRegex(w.logs.lines[0], rf"^refused: {PATH}/ikev2/\*: not gzip\+base64 JSON \(\w+\); a partly written update, or not the program's$")
+        self.assertEqual(len(self.gateway.calls), 1)
+        for i, piece in enumerate(new[1:], 2):
+            w.put(f"ikev2/{i}", piece)
+        # ikev2/1 is not decrypted again: it was good on its own.
+        self.assertEqual(w.poll(decrypt=[f"ikev2/{i}" for i in range(2, len(new) + 1)]), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[1:], [self.install(m2, m1, False)])
+
+
+class Ikev2ToolsTest(unittest.TestCase):
+    """install_ikev2 and end_ikev2_sessions, with run_tool recording the commands instead of running them."""
+
+    TRAFFIC = "\n".join(
+        [
+            # Libreswan 5.2
+            "#5: \"ikev2-cert\"[1] 198.51.100.66, type=ESP, add_time=1795851969, inBytes=900, outBytes=0, maxBytes=2^63B, id='CN=alice', lease=192.168.43.2/32",
+            "#7: \"ikev2-cert\"[2] 198.51.100.67, type=ESP, add_time=1795851970, inBytes=100, outBytes=5, maxBytes=2^63B, id='CN=alice', lease=192.168.43.3/32",
+            # Libreswan 4.x (Debian 12, Ubuntu 24.04): whack's lines start with the code 006
+            "006 #9: \"ikev2-cert\"[3] 198.51.100.68, type=ESP, add_time=1795851971, inBytes=0, outBytes=0, maxBytes=2^63B, id='CN=a\\,b', lease=192.168.43.4/32",
+            "#11: \"ikev2-cert\"[4] 198.51.100.69, type=ESP, add_time=1795851972, inBytes=0, outBytes=0, maxBytes=2^63B, id='CN=bob', lease=192.168.43.5/32",
+            "#12: \"ikev2-cert\"[5] 198.51.100.70, type=ESP, add_time=1795851973, inBytes=0, outBytes=0, maxBytes=2^63B, id='CN=carol, O=Elsewhere', lease=192.168.43.6/32",
+            "#13: \"l2tp-psk\"[6] 198.51.100.71, type=ESP, add_time=1795851974, inBytes=0, outBytes=0, maxBytes=2^63B, id='CN=dave'",
+            "",
+        ]
+    )
+
+    def setUp(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="vpn-gateway-nss-"))
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.nss = str(self.dir / "nss")
+        self.commands: list[list[str]] = []
+        self.files: dict[str, bytes] = {}
+        self.modes: dict[str, int] = {}
+        self.failing: tuple[str, ...] = ()
+        self.missing: set[str] = set()
+        self.answers: dict[tuple[str, ...], tuple[bool, str]] = {}
+        patcher = mock.patch.object(sync, "run_tool", self.run_tool)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.logs = Logs()
+        logger = logging.getLogger("vpn-gateway-sync")
+        logger.addHandler(self.logs)
+        self.addCleanup(logger.removeHandler, self.logs)
+
+    def run_tool(self, command: list[str], output: bool = False) -> tuple[bool, str]:
+        """Records the command and the files it reads (they are gone once install returns)."""
+        self.commands.append(list(command))
+        for arg in command:
+            path = arg[len("file:") :] if arg.startswith("file:") else arg
+            if path.startswith("/") and os.path.isfile(path):
+                self.files[os.path.basename(path)] = Path(path).read_bytes()
+                self.modes[os.path.basename(path)] = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
+        for prefix, answer in self.answers.items():
+            if tuple(command[: len(prefix)]) == prefix:
+                return answer
+        if self.failing and tuple(command[: len(self.failing)]) == self.failing:
+            return False, "it failed"
+        if command[:2] == ["certutil", "-L"]:
+            return command[-1] not in self.missing, ""
+        return True, ""
+
+    def shown(self) -> list[str]:
+        """The commands, the temporary directory written TMP and the database DB."""
+        tmp = next((os.path.dirname(a) for c in self.commands for a in c if a.endswith("crl.der")), "?")
+        return [" ".join(c).replace(tmp, "TMP").replace(f"sql:{self.nss}", "DB") for c in self.commands]
+
+    def existing_database(self) -> None:
+        os.makedirs(self.nss)
+        (Path(self.nss) / "cert9.db").write_bytes(b"")
+
+    def test_a_new_database_gets_everything_in_order(self) -> None:
+        new = as_ikev2(material(revoked=(("bob", "0a"),)))
+        self.assertEqual(sync.install_ikev2(new, None, self.nss, True), [])
+        self.assertEqual(
+            self.shown(),
+            [
+                "certutil -N -d DB --empty-password",
+                "certutil -D -d DB -n vpn-gateway-ca",
+                "certutil -A -d DB -n vpn-gateway-ca -t CT,, -a -i TMP/ca.pem",
+                "openssl pkcs12 -export -in TMP/server.pem -inkey TMP/server.key -name vpn-gateway-server -passout file:TMP/password -out TMP/server.p12",
+                "certutil -F -d DB -n vpn-gateway-server",
+                "pk12util -i TMP/server.p12 -d DB -w TMP/password",
+                "crlutil -D -d DB -n vpn-gateway-ca",
+                "crlutil -I -d DB -i TMP/crl.der",
+                "ipsec whack --rereadcerts",
+            ],
+        )
+        self.assertEqual(stat.S_IMODE(os.stat(self.nss).st_mode), 0o700)
+        self.assertEqual(self.files["ca.pem"].decode(), new.ca_cert)
+        self.assertEqual(self.files["server.pem"].decode(), new.server_cert)
+        self.assertEqual(self.files["server.key"].decode(), new.server_key)
+        self.assertRegex(self.files["password"].decode(), r"^[0-9A-F]{32}$")
+        body = "".join(new.crl.splitlines()[1:-1])
+        self.assertEqual(self.files["crl.der"], base64.b64decode(body))
+        self.assertEqual(set(self.modes.values()), {0o700}, "the key passes through a private directory")
+        tmp = os.path.dirname(self.commands[2][-1])
+        self.assertFalse(os.path.exists(tmp), "the key and its PKCS#12 are removed")
+
+    def test_no_rereadcerts_when_pluto_is_not_running(self) -> None:
+        self.existing_database()
+        self.assertEqual(sync.install_ikev2(as_ikev2(material()), None, self.nss, False), [])
+        self.assertNotIn("ipsec", [c[0] for c in self.commands])
+        self.assertNotIn(["certutil", "-N", "-d", f"sql:{self.nss}", "--empty-password"], self.commands, "the database exists")
+
+    def test_an_unchanged_ca_and_server_are_skipped_when_the_database_has_them(self) -> None:
+        self.existing_database()
+        old = as_ikev2(material())
+        new = as_ikev2(material(revoked=(("bob", "0a"),)))  # a new CRL only
+        self.assertEqual(sync.install_ikev2(new, old, self.nss, True), [])
+        self.assertEqual(
+            self.shown(),
+            [
+                "certutil -L -d DB -n vpn-gateway-ca",
+                "certutil -L -d DB -n vpn-gateway-server",
+                "crlutil -D -d DB -n vpn-gateway-ca",
+                "crlutil -I -d DB -i TMP/crl.der",
+                "ipsec whack --rereadcerts",
+            ],
+        )
+        # The server's certificate lost from the database: it goes in again, the CA does not.
+        self.commands.clear()
+        self.missing = {"vpn-gateway-server"}
+        self.assertEqual(sync.install_ikev2(new, old, self.nss, False), [])
+        self.assertEqual([c[:2] for c in self.commands], [["certutil", "-L"], ["certutil", "-L"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-D"], ["crlutil", "-I"]])
+        # A new CA (and so a new server certificate): both go in without asking.
+        self.commands.clear()
+        self.missing = set()
+        renewed = as_ikev2(material("2", caCert=pem("CERTIFICATE", "ca-2")))
+        self.assertEqual(sync.install_ikev2(renewed, old, self.nss, False), [])
+        self.assertEqual(
+            [c[:2] for c in self.commands],
+            [["certutil", "-D"], ["certutil", "-A"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-D"], ["crlutil", "-I"]],
+        )
+        self.assertEqual(self.files["ca.pem"].decode(), renewed.ca_cert)
+
+    def test_a_failing_step_is_named_and_stops_the_install(self) -> None:
+        steps = [
+            (("certutil", "-N"), f"certutil -N (a new NSS database in {self.nss})"),
+            (("certutil", "-A"), "certutil -A (the CA)"),
+            (("openssl", "pkcs12"), "openssl pkcs12 (the server's certificate and key)"),
+            (("pk12util",), "pk12util (the server's certificate and key)"),
+            (("crlutil", "-I"), "crlutil -I (the CRL)"),
+            (("ipsec", "whack"), "ipsec whack --rereadcerts (pluto keeps the old CRL until it does)"),
+        ]
+        for prefix, named in steps:
+            with self.subTest(step=named):
+                shutil.rmtree(self.nss, ignore_errors=True)
+                self.commands.clear()
+                self.failing = prefix
+                self.assertEqual(sync.install_ikev2(as_ikev2(material()), None, self.nss, True), [f"{named}: it failed"])
+                self.assertEqual(tuple(self.commands[-1][: len(prefix)]), prefix, "nothing after the failing step")
+        # Removing what is not there (the first boot) is no failure.
+        for prefix in (("certutil", "-D"), ("certutil", "-F"), ("crlutil", "-D")):
+            with self.subTest(ignored=prefix):
+                self.commands.clear()
+                self.failing = prefix
+                self.assertEqual(sync.install_ikev2(as_ikev2(material()), None, self.nss, True), [])
+                self.assertEqual(self.commands[-1], ["ipsec", "whack", "--rereadcerts"])
+
+    def test_traffic_status_lines_of_libreswan_5_and_4(self) -> None:
+        lines = self.TRAFFIC.splitlines()
+        self.assertEqual(sync.TRAFFIC_ID.match(lines[0]).group("conn", "id"), ("ikev2-cert", "CN=alice"))
+        self.assertEqual(sync.TRAFFIC_ID.match(lines[2]).group("conn", "id"), ("ikev2-cert", "CN=a\\,b"))
+        self.assertEqual(sync.TRAFFIC_ID.match(lines[5]).group("conn", "id"), ("l2tp-psk", "CN=dave"))
+        self.assertIsNone(sync.TRAFFIC_ID.match("000 Total IPsec connections: loaded 2, active 1"))
+
+    def test_dn_common_name(self) -> None:
+        cases = {
+            "CN=alice": "alice",
+            "CN=a\\,b": "a,b",
+            "CN=a\\,b\\=c\\+d": "a,b=c+d",
+            "CN=x\\\\y": "x\\y",
+            "CN=alice, O=Elsewhere": None,
+            "CN=a+O=b": None,
+            "CN=a;b": None,
+            "O=Elsewhere, CN=alice": None,
+            "alice": None,
+            "@alice": None,
+            "192.0.2.1": None,
+            "cn=alice": None,
+        }
+        for identity, name in cases.items():
+            self.assertEqual(sync.dn_common_name(identity), name, identity)
+
+    def test_end_ikev2_sessions_deletes_each_revoked_identity(self) -> None:
+        self.answers[("ipsec", "whack", "--trafficstatus")] = (True, self.TRAFFIC)
+        ended = sync.end_ikev2_sessions({"alice", "a,b", "carol", "dave", "erin"})
+        self.assertEqual(ended, {"alice": 1, "a,b": 1})
+        self.assertEqual(
+            self.commands,
+            [
+                ["ipsec", "whack", "--trafficstatus"],
+                ["ipsec", "whack", "--deleteid", "--name", "CN=a\\,b"],
+                ["ipsec", "whack", "--deleteid", "--name", "CN=alice"],  # once: it deletes both of alice's
+            ],
+        )
+
+    def test_end_ikev2_sessions_when_whack_fails(self) -> None:
+        self.answers[("ipsec", "whack", "--trafficstatus")] = (False, "connect(pluto_ctl) failed")
+        self.assertEqual(sync.end_ikev2_sessions({"alice"}), {})
+        self.assertEqual(self.commands, [["ipsec", "whack", "--trafficstatus"]])
+        self.assertIn("error: ipsec whack --trafficstatus: connect(pluto_ctl) failed; revoked users' IKEv2 sessions are not ended", self.logs.lines)
+        self.commands.clear()
+        self.answers[("ipsec", "whack", "--trafficstatus")] = (True, self.TRAFFIC)
+        self.answers[("ipsec", "whack", "--deleteid", "--name", "CN=alice")] = (False, "no such state")
+        self.assertEqual(sync.end_ikev2_sessions({"alice", "bob"}), {"bob": 1})
+        self.assertIn("error: ipsec whack --deleteid for alice: no such state", self.logs.lines)
 
 
 # =============================================================================================
