@@ -2,9 +2,12 @@
 // (components/pki/ledger.ts) as JSON, kept secret in the stack's state. reconcilePki is the one
 // generator: `npm run render` calls it on a file, this provider on the stack's state. The CA is
 // created once and never replaced; a change of the address or the users is an update in place.
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ParameterArgs, ssmParameter } from "../boot/parts";
 import { Ikev2User } from "../config/settings";
 import { PkiState, caFingerprint, reconcilePki } from "../pki/ledger";
+import { gatewayPki, ikev2Parameters } from "../pki/parameters";
 
 /** The resource's inputs, as the provider receives them (plain: the engine resolves them first). */
 export interface StackPkiInputs {
@@ -71,5 +74,44 @@ export class StackPki extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: StackPkiArgs, opts?: pulumi.CustomResourceOptions) {
         super(stackPkiProvider, name, { ...args, state: undefined }, { ...opts, additionalSecretOutputs: ["state"] });
+    }
+}
+
+/** The IKEv2 side's settings: the users, the CA's name and the address its server certificate names. */
+export interface Ikev2Args extends ParameterArgs {
+    /** stackCaName(stack). */
+    caName: string;
+    /** The Elastic IP clients dial. */
+    address: pulumi.Input<string>;
+    /** settings.ikev2.users. */
+    users: Ikev2User[];
+}
+
+/**
+ * IKEv2: owns the stack's CA (StackPki) and the gateway's share of it, the parameters
+ * PATH/ikev2/1..N, from which vpn-gateway-sync writes the NSS database and the CRL. The users
+ * live here alone, never in the user-data: adding one changes the CA's state and these parameters.
+ */
+export class Ikev2 extends pulumi.ComponentResource {
+    /** The PkiState as JSON (every key): what `npm run client` reads. Always secret. */
+    readonly state: pulumi.Output<string>;
+    /** PATH/ikev2/1..N, once the state is known. */
+    readonly parameters: pulumi.Output<aws.ssm.Parameter[]>;
+
+    constructor(name: string, args: Ikev2Args, opts?: pulumi.ComponentResourceOptions) {
+        super("vpn-gateway:index:Ikev2", name, {}, opts);
+        const pki = new StackPki(`${name}-pki`, { caName: args.caName, address: args.address, users: args.users }, { parent: this });
+        this.state = pulumi.secret(pki.state);
+        // How many pieces there are follows from the state (the CRL grows with revocations), so the
+        // parameters are created inside the apply: a preview that does not know the state yet (the
+        // first one, or one with changed users) does not list them, and `pulumi up` creates exactly
+        // 1..N, with no stale piece left for the sync to join.
+        this.parameters = this.state.apply(async (json) => {
+            const material = await gatewayPki(JSON.parse(json) as PkiState);
+            return ikev2Parameters(args.parameterPath, material).map((p, i) =>
+                ssmParameter(`${name}-ikev2-${i + 1}`, p.name, pulumi.secret(p.value), args, this),
+            );
+        });
+        this.registerOutputs({ state: this.state });
     }
 }
