@@ -200,7 +200,8 @@ export class VpnGateway extends pulumi.ComponentResource {
         this.publicIp = pulumi.all([eip.publicIp, association.id]).apply(([ip]) => ip);
         this.instanceId = instance.id;
         this.securityGroupId = securityGroup.id;
-        this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames));
+        const ikev2Names = settings.ikev2.users.filter((u) => !u.revoked).map((u) => u.name);
+        this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames, ikev2Names));
 
         if (settings.healthCheckTimeout > 0) {
             // Proof from the deployer's side that the gateway is up: its IKE port answers through the

@@ -426,11 +426,21 @@ describe("AWS resources (mock runtime)", () => {
         for (const platform of ["macOS", "iOS", "Windows", "Linux", "Android"]) expect(text).to.contain(platform);
         expect(text).to.contain("AssumeUDPEncapsulationContextOnSendRule");
         expect(text).to.contain("203.0.113.10");
-        // the README's platform table: no Android generation connects yet, and it says why
-        expect(text).to.match(/Android: not supported yet\. Android 11 and older offer only the weak MODP1024/);
-        expect(text).to.contain("Android 12 and later create\n  only IKEv2 profiles");
+        // the README's platform table: no Android generation connects with L2TP/IPsec, and it says why
+        expect(text).to.match(/Android: L2TP\/IPsec is not supported\. Android 11 and older offer only the weak MODP1024/);
+        expect(text).to.contain("Android 12 and\n  later create only IKEv2 profiles: use IKEv2 (below).");
         expect(text).not.to.match(/type "L2TP\/IPSec PSK"/);
         expect(text).to.contain("One device per public address at a time");
+    });
+
+    it("says where IKEv2 profiles come from: npm run client per user and format, or a local render's DIR/clients/NAME/", async () => {
+        const text = await value((await run({ users: [...USERS, { name: "dave", methods: ["ikev2"] }, { name: "erin", methods: ["ikev2"], revoked: true }] })).connectionInstructions);
+        expect(text).to.contain("L2TP/IPsec users: alice, bob\n");
+        expect(text).to.contain("IKEv2 users: alice, bob, dave\n");
+        expect(text).to.contain("npm run client -- --user NAME --format FORMAT");
+        for (const format of ["mobileconfig", "windows", "android", "sswan", "networkmanager", "p12", "p12-password", "ca"]) expect(text).to.contain(`--format ${format}`);
+        expect(text).to.contain("npm run render -- --out-dir DIR) writes the same profiles to DIR/clients/NAME/");
+        expect(text).not.to.contain("PRIVATE KEY");
     });
 
     describe("looks up the image of each os for the instance type's architecture", () => {
