@@ -829,7 +829,7 @@ class PollTest(unittest.TestCase):
         w.put("notes", "not ours")
         w.put("users/a/deeper", users_value(user("x", "y")))
         self.assertEqual(w.poll(), 0)
-        self.assertEqual(w.logs.lines, [f"warning: ignoring {PATH}/notes, {PATH}/users/a/deeper: only {PATH}/psk and {PATH}/users/<shard> are read"])
+        self.assertEqual(w.logs.lines, [f"warning: ignoring {PATH}/notes, {PATH}/users/a/deeper: only {PATH}/psk, {PATH}/users/<shard> and {PATH}/ikev2/<N> are read"])
         w.logs.lines.clear()
         self.assertEqual(w.poll(), 0)
         self.assertEqual(w.logs.lines, [])
