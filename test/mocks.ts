@@ -1,6 +1,7 @@
 // Pulumi's mock runtime, set once for every test file (the mocks are process-wide): records what
 // the program creates and answers its lookups like a default-VPC account would.
 import * as pulumi from "@pulumi/pulumi";
+import { PkiState, reconcilePki } from "../components/pki/ledger";
 
 export interface Created {
     type: string;
@@ -14,12 +15,21 @@ export interface Created {
     urn: string;
     /** The URNs of its explicit dependencies (dependsOn), as the engine would receive them. */
     dependencies: string[];
+    /** Outputs the engine is told to keep secret (additionalSecretOutputs). */
+    additionalSecretOutputs: string[];
     /** What a component registered as its outputs (the state keeps them), secrets as marked values. */
     outputs?: any;
 }
 
 export const created: Created[] = [];
 export const calls: Array<{ token: string; inputs: any }> = [];
+
+/**
+ * The CA states the dynamic resource (aws/pki.ts StackPki) holds, by resource name: a later run
+ * of the same stack updates the state, as the engine's update would, so its CA stays the same
+ * (and its 3072-bit key is made once per stack name, not once per test).
+ */
+export const pkiStates = new Map<string, PkiState>();
 
 /** What the fake account answers; tests change these and restore them. */
 export const knobs = {
@@ -35,7 +45,7 @@ export const knobs = {
 
 pulumi.runtime.setMocks(
     {
-        newResource(args: pulumi.runtime.MockResourceArgs) {
+        async newResource(args: pulumi.runtime.MockResourceArgs) {
             const request = registering.get(`${args.type}::${args.name}`);
             created.push({
                 type: args.type,
@@ -45,12 +55,22 @@ pulumi.runtime.setMocks(
                 aliases: request?.aliases ?? [],
                 urn: "",
                 dependencies: request?.dependencies ?? [],
+                additionalSecretOutputs: request?.additionalSecretOutputs ?? [],
             });
             const state: any = { ...args.inputs };
             if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.10", allocationId: "eipalloc-123" });
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = "GeneratedPsk0123456789abcdefGHIJ";
             if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "203.0.113.10";
             if (args.type === "command:local:Command") state.stdout = knobs.probeStdout;
+            if (args.type === "pulumi-nodejs:dynamic:Resource" && "caName" in args.inputs) {
+                // The real generator on the real inputs: what the provider's create or update does.
+                const { caName, address, users } = args.inputs;
+                const previous = pkiStates.get(args.name);
+                const pki = await reconcilePki(previous, { caName, address, users, now: new Date() });
+                pkiStates.set(args.name, pki);
+                state.state = JSON.stringify(pki);
+                delete state.__provider;
+            }
             // Auto-naming, as the provider does it: the resource's name and a random suffix.
             if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name) state.name = `${args.name}-1a2b3c4`;
             return { id: `${args.name}-id`, state };
@@ -87,7 +107,7 @@ pulumi.runtime.setMocks(
 
 // newResource is not told a resource's parent or aliases; the monitor's request carries both, so
 // they are taken from there, and the URN from its response (the tree a test can assert on).
-const registering = new Map<string, { parent: string; aliases: Created["aliases"]; dependencies: string[] }>();
+const registering = new Map<string, { parent: string; aliases: Created["aliases"]; dependencies: string[]; additionalSecretOutputs: string[] }>();
 const monitor = pulumi.runtime.getMonitor() as any;
 const registerResource = monitor.registerResource.bind(monitor);
 monitor.registerResource = (request: any, callback: (error: any, response: any) => void) => {
@@ -96,6 +116,7 @@ monitor.registerResource = (request: any, callback: (error: any, response: any) 
         parent: request.getParent(),
         aliases: request.getAliasesList().map((a: any) => a.toObject()),
         dependencies: request.getDependenciesList(),
+        additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
     });
     registerResource(request, (error: any, response: any) => {
         const entry = [...created].reverse().find((c) => `${c.type}::${c.name}` === key);

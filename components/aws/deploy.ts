@@ -5,6 +5,7 @@ import { cloudConfig, gatewayParameters, userDataBytes } from "../boot/cloudConf
 import { parameterPath } from "../boot/parameters";
 import { VpnGateway } from "./gateway";
 import { findPlacement } from "./network";
+import { stackCaName } from "./pki";
 import { ConfigError, GENERATED_PSK_LENGTH, PROJECT, RawConfig, Settings, checkPoolAgainstVpc, parseSettings } from "../config/settings";
 
 /** A region name longer than any AWS has: the size check's stand-in for the one looked up later. */
@@ -60,7 +61,7 @@ export async function deploy(raw: RawConfig, stack: string, plainSecrets: string
         checkSizes(settings, path);
         const placement = await findPlacement(settings);
         checkPoolAgainstVpc(settings.clientPool, placement.vpcCidrs, settings.ikev2.pool);
-        const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement, parameterPath: path });
+        const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement, parameterPath: path, caName: stackCaName(stack) });
         return {
             publicIp: gateway.publicIp,
             psk: gateway.psk,
@@ -68,6 +69,8 @@ export async function deploy(raw: RawConfig, stack: string, plainSecrets: string
             parameterPath: gateway.parameterPath,
             instanceId: gateway.instanceId,
             connectionInstructions: gateway.connectionInstructions,
+            /** The IKEv2 CA's state, secret: `npm run client` reads it (pulumi stack output pki --show-secrets). */
+            pki: gateway.pki,
             ...(gateway.health
                 ? { health: gateway.health.apply((h) => (h.ready ? "ready" : `not ready: ${h.detail}`)), timeToReady: gateway.health.apply((h) => h.seconds) }
                 : {}),

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BOOT_ORDER, PartName, composeCloudConfig, userDataBytes } from "../boot/cloudConfig";
 import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sync, Sysctl, Updates } from "../boot/parts";
 import { connectionInstructions } from "./instructions";
+import { Ikev2 } from "./pki";
 import { Placement } from "./network";
 import { ProbeResult } from "../health/ikeProbe";
 import { Settings } from "../config/settings";
@@ -57,6 +58,8 @@ export interface VpnGatewayArgs {
     placement: Placement;
     /** The stack's parameter path, /vpn-gateway/<stack> (boot/parameters.ts parameterPath). */
     parameterPath: string;
+    /** The IKEv2 CA's name, `vpn-gateway <stack> CA` (pki.ts stackCaName): fixed for the stack's life. */
+    caName: string;
 }
 
 export class VpnGateway extends pulumi.ComponentResource {
@@ -69,6 +72,8 @@ export class VpnGateway extends pulumi.ComponentResource {
     readonly instanceId: pulumi.Output<string>;
     readonly securityGroupId: pulumi.Output<string>;
     readonly connectionInstructions: pulumi.Output<string>;
+    /** The IKEv2 CA's state (PkiState JSON, every key): secret, read by `npm run client`. */
+    readonly pki: pulumi.Output<string>;
     /** The deploy-time health verdict, when the check is on. */
     readonly health?: pulumi.Output<ProbeResult>;
 
@@ -119,6 +124,9 @@ export class VpnGateway extends pulumi.ComponentResource {
         const ipsec = new Ipsec(name, { clientPool, ikev2: settings.ikev2, dnsServers: settings.dnsServers, os: settings.os, psk: settings.psk, publicIp: eip.publicIp, ...parameters }, child);
         const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers, ...parameters }, child);
         const sync = new Sync(name, { region: placement.region, clientPool, ...parameters }, child);
+        // Not a boot part: the IKEv2 users and their CA reach the gateway through parameters only.
+        const ikev2 = new Ikev2(name, { caName: args.caName, address: eip.publicIp, users: settings.ikev2.users, ...parameters }, child);
+        this.pki = ikev2.state;
         const parts: Record<PartName, BootPart> = {
             kernel: new Kernel(name, {}, child),
             sysctl: new Sysctl(name, {}, child),
@@ -179,7 +187,11 @@ export class VpnGateway extends pulumi.ComponentResource {
                 tags,
             },
             // The first boot reads the parameters with the role's policy: both exist before it.
-            { parent: this, dependsOn: [policy, ...ipsec.parameters, ...ppp.parameters, ...sync.parameters] },
+            {
+                parent: this,
+                // ikev2.parameters is an Output (made once the CA's state is known): dependsOn takes one.
+                dependsOn: pulumi.output(ikev2.parameters).apply((ikev2Parameters) => [policy, ...ipsec.parameters, ...ppp.parameters, ...sync.parameters, ...ikev2Parameters]),
+            },
         );
 
         const association = new aws.ec2.EipAssociation(name, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
@@ -188,7 +200,8 @@ export class VpnGateway extends pulumi.ComponentResource {
         this.publicIp = pulumi.all([eip.publicIp, association.id]).apply(([ip]) => ip);
         this.instanceId = instance.id;
         this.securityGroupId = securityGroup.id;
-        this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames));
+        const ikev2Names = settings.ikev2.users.filter((u) => !u.revoked).map((u) => u.name);
+        this.connectionInstructions = this.publicIp.apply((ip) => connectionInstructions(ip, this.userNames, ikev2Names));
 
         if (settings.healthCheckTimeout > 0) {
             // Proof from the deployer's side that the gateway is up: its IKE port answers through the
@@ -212,6 +225,7 @@ export class VpnGateway extends pulumi.ComponentResource {
             parameterPath: this.parameterPath,
             instanceId: this.instanceId,
             connectionInstructions: this.connectionInstructions,
+            pki: this.pki,
             health: this.health,
         });
     }

@@ -38,7 +38,7 @@ export interface ParameterArgs {
  * tier (no charge, at most 4096 characters, which the layout guarantees), its value as given (a
  * secret stays one in state and previews). A new value is an in-place update (PutParameter).
  */
-function ssmParameter(resourceName: string, name: string, value: pulumi.Input<string>, args: ParameterArgs, parent: pulumi.Resource): aws.ssm.Parameter {
+export function ssmParameter(resourceName: string, name: string, value: pulumi.Input<string>, args: ParameterArgs, parent: pulumi.Resource): aws.ssm.Parameter {
     return new aws.ssm.Parameter(resourceName, { name, type: "SecureString", tier: "Standard", value, tags: args.tags }, { parent });
 }
 

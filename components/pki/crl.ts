@@ -2,7 +2,7 @@
 // from the state and the signature is PKCS#1 v1.5, so the same state gives the same bytes. The
 // gateway imports it into Libreswan's NSS database (crlutil -I), which then refuses revoked users.
 import * as x509 from "@peculiar/x509";
-import { PkiRevocationReason, PkiState, SIGNING_ALGORITHM, caKeyId, parseCertificate } from "./ledger";
+import { PkiRevocationReason, PkiState, SIGNING_ALGORITHM, caKeyId, parseCertificate, useNodeCrypto } from "./ledger";
 import { createPrivateKey, webcrypto } from "crypto";
 
 const OID_CRL_NUMBER = "2.5.29.20";
@@ -34,6 +34,7 @@ function derInteger(value: number): ArrayBuffer {
  * authority key identifier, and one entry per revoked serial with its date and reason.
  */
 export async function crlDer(state: PkiState): Promise<Buffer> {
+    useNodeCrypto();
     const ca = parseCertificate(state.ca.certPem);
     const der = createPrivateKey(state.ca.keyPem).export({ type: "pkcs8", format: "der" });
     const key = (await webcrypto.subtle.importKey("pkcs8", der, SIGNING_ALGORITHM, false, ["sign"])) as unknown as CryptoKey;

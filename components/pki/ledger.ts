@@ -8,7 +8,14 @@ import { KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPa
 import * as x509 from "@peculiar/x509";
 import { parseIpv4 } from "../config/ipv4";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/**
+ * @peculiar/x509 signs with Node's WebCrypto. Set where it is used, not when this module loads:
+ * the dynamic provider (aws/pki.ts) runs a serialized copy of these functions, without this
+ * module's top-level statements.
+ */
+export function useNodeCrypto(): void {
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+}
 
 /** The version of PkiState's layout; a state of another format is refused, not guessed at. */
 export const PKI_FORMAT = 1;
@@ -327,6 +334,7 @@ function byCodeUnits(a: string, b: string): number {
  * Throws an Error listing every problem of the request (or a state of another format).
  */
 export async function reconcilePki(previous: PkiState | undefined, request: PkiRequest): Promise<PkiState> {
+    useNodeCrypto();
     validate(previous, request);
     const now = wholeSeconds(request.now);
     const stamp = now.toISOString();

@@ -6,11 +6,13 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { parse } from "yaml";
 import { cloudConfig, gatewayParameters, userDataBytes } from "../../components/boot/cloudConfig";
-import { PARAMETER_VALUE_LIMIT } from "../../components/boot/parameters";
+import { PARAMETER_VALUE_LIMIT, SsmParameter } from "../../components/boot/parameters";
 import { parseSettings } from "../../components/config/settings";
+import { PkiState } from "../../components/pki/ledger";
+import { gatewayPki, ikev2Parameters } from "../../components/pki/parameters";
 import { PARAMETER_PATH, REGION, rawConfig, USERS, PSK } from "../helpers";
 
-import { calls, created, Created, knobs } from "../mocks";
+import { calls, created, Created, knobs, pkiStates } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -20,9 +22,11 @@ function value<T>(output: pulumi.Output<T> | T): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
 }
 
-async function run(overrides: Record<string, unknown> = {}, stack = "test") {
+/** keepPki: the stack's CA as the previous run left it (an update), else a new one. */
+async function run(overrides: Record<string, unknown> = {}, stack = "test", { keepPki = false } = {}) {
     created.length = 0;
     calls.length = 0;
+    if (!keepPki) pkiStates.clear();
     const outputs = await deploy(rawConfig(overrides), stack);
     // Let every registration reach the mock monitor.
     await value(outputs.connectionInstructions);
@@ -46,6 +50,21 @@ const AWS_TYPES = [
     "aws:ec2/eipAssociation:EipAssociation",
 ];
 const PARAMETER = "aws:ssm/parameter:Parameter";
+/** The stack's CA: a dynamic resource (aws/pki.ts StackPki) under the Ikev2 component. */
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
+const IKEV2 = "vpn-gateway:index:Ikev2";
+
+/** The CA state the last run's StackPki holds (the mock runs the real reconcilePki). */
+function pkiState(stack = "test"): PkiState {
+    const state = pkiStates.get(`vpn-gateway-${stack}-pki`);
+    expect(state, "the stack's CA state").not.to.equal(undefined);
+    return state!;
+}
+
+/** PATH/ikev2/1..N as they follow from that state. */
+async function ikev2Expected(stack = "test", path = PARAMETER_PATH): Promise<SsmParameter[]> {
+    return ikev2Parameters(path, await gatewayPki(pkiState(stack)));
+}
 const one = (type: string) => {
     const found = of(type);
     expect(found, type).to.have.length(1);
@@ -152,8 +171,8 @@ describe("AWS resources (mock runtime)", () => {
         await run();
         // The mock monitor sees every registration; none asks to outlive the stack.
         const types = [...new Set(created.map((c) => c.type))].sort();
-        expect(types).to.deep.equal([...AWS_TYPES, PARAMETER, "command:local:Command", "vpn-gateway:index:VpnGateway", ...PART_TYPES].sort());
-        for (const file of [["aws", "gateway.ts"], ["boot", "parts.ts"]]) {
+        expect(types).to.deep.equal([...AWS_TYPES, PARAMETER, DYNAMIC, IKEV2, "command:local:Command", "vpn-gateway:index:VpnGateway", ...PART_TYPES].sort());
+        for (const file of [["aws", "gateway.ts"], ["aws", "pki.ts"], ["boot", "parts.ts"]]) {
             const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", ...file), "utf8");
             expect(source, file.join("/")).not.to.match(/retainOnDelete|protect:\s*true/);
         }
@@ -187,8 +206,10 @@ describe("AWS resources (mock runtime)", () => {
     it("creates exactly the stack's parameters: SecureString, standard tier, at most 4096 characters, the PSK and passwords secret", async () => {
         await run();
         const made = parametersCreated();
-        const expected = gatewayParameters({ parameterPath: PARAMETER_PATH, psk: PSK, users: parseSettings(rawConfig()).users });
-        expect(Object.keys(made).sort()).to.deep.equal(expected.map((p) => p.name));
+        const expected = [...gatewayParameters({ parameterPath: PARAMETER_PATH, psk: PSK, users: parseSettings(rawConfig()).users }), ...(await ikev2Expected())];
+        expect(Object.keys(made).sort()).to.deep.equal(expected.map((p) => p.name).sort());
+        // the CA and server certificates, the server's key and the CRL: two pieces
+        expect(expected.filter((p) => p.name.startsWith(`${PARAMETER_PATH}/ikev2/`)).map((p) => p.name)).to.deep.equal([`${PARAMETER_PATH}/ikev2/1`, `${PARAMETER_PATH}/ikev2/2`]);
         for (const p of expected) {
             expect(made[p.name], p.name).to.deep.equal({ type: "SecureString", tier: "Standard", value: p.value, secret: true });
             expect(p.value.length, p.name).to.be.at.most(PARAMETER_VALUE_LIMIT);
@@ -196,11 +217,13 @@ describe("AWS resources (mock runtime)", () => {
         expect(made[`${PARAMETER_PATH}/psk`].value).to.equal(PSK);
         const users = Object.entries(made).filter(([n]) => n.startsWith(`${PARAMETER_PATH}/users/`));
         expect(users.flatMap(([, p]) => JSON.parse(p.value).users).sort((a: any, b: any) => a.name.localeCompare(b.name))).to.deep.equal(USERS);
-        // each a child of the part that owns it: the PSK the IPsec part's, the users the PPP part's, the program the Sync part's
+        // each a child of the part that owns it: the PSK the IPsec part's, the users the PPP part's,
+        // the program the Sync part's, the IKEv2 material the Ikev2 component's
         const owner = (type: string) => one(`vpn-gateway:boot:${type}`).urn;
         for (const c of of(PARAMETER)) {
             const suffix = c.inputs.name.slice(PARAMETER_PATH.length + 1);
-            const expectedOwner = suffix === "psk" ? owner("Ipsec") : suffix.startsWith("users/") ? owner("Ppp") : owner("Sync");
+            const expectedOwner =
+                suffix === "psk" ? owner("Ipsec") : suffix.startsWith("users/") ? owner("Ppp") : suffix.startsWith("ikev2/") ? one(IKEV2).urn : owner("Sync");
             expect(c.parent, c.inputs.name).to.equal(expectedOwner);
         }
     });
@@ -269,16 +292,88 @@ describe("AWS resources (mock runtime)", () => {
             users: [
                 { name: "alice", password: "alice-NEW-pass" },
                 { name: "carol", password: "carol-s3cret-pass", ip: "192.168.42.9" },
-                ...Array.from({ length: 300 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })),
+                // L2TP only: a certificate each would cost a key each (0.1 s)
+                ...Array.from({ length: 300 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx`, methods: ["l2tp"] })),
             ],
         };
-        await run(changed);
+        await run(changed, "test", { keepPki: true });
         expect(one("aws:ec2/instance:Instance").inputs).to.deep.equal(before["aws:ec2/instance:Instance"]);
         const parametersAfter = parametersCreated();
         expect(parametersAfter).not.to.deep.equal(parametersBefore);
         expect(parametersAfter[`${PARAMETER_PATH}/psk`].value).to.equal("a-different-psk-9876543210");
         // and so do the inputs of the gateway's other AWS resources: the role, its policy, the profile, ...
         for (const type of AWS_TYPES) expect(one(type).inputs, type).to.deep.equal(before[type]);
+    });
+
+    it("keeps the stack's CA in a dynamic resource under the Ikev2 component, its state secret, the real generator's", async () => {
+        const outputs: any = await run();
+        const ikev2 = one(IKEV2);
+        expect(ikev2.parent).to.equal(one("vpn-gateway:index:VpnGateway").urn);
+        const pki = one(DYNAMIC);
+        expect(pki.name).to.equal("vpn-gateway-test-pki");
+        expect(pki.parent).to.equal(ikev2.urn);
+        expect(pki.inputs).to.include({ caName: "vpn-gateway test CA", address: "203.0.113.10" });
+        expect(pki.inputs.users).to.deep.equal(parseSettings(rawConfig()).ikev2.users);
+        expect(pki.inputs.__provider, "the serialized provider").to.contain("exports.handler");
+        // the engine keeps the state secret, and so does every output that carries it
+        expect(pki.additionalSecretOutputs).to.deep.equal(["state"]);
+        expect(await pulumi.isSecret(outputs.pki)).to.equal(true);
+        const state = JSON.parse(await value(outputs.pki)) as PkiState;
+        expect(state).to.deep.equal(pkiState());
+        expect(Object.keys(state.users)).to.deep.equal(["alice", "bob"]);
+        expect(state.server.address).to.equal("203.0.113.10");
+        // the component's registered output too: a secret in the engine's state
+        expect(ikev2.outputs.state["4dabf18193072939515e22adb298388d"]).to.equal(SECRET_SIG);
+    });
+
+    it("gives the gateway PATH/ikev2/1..N: SecureString, secret, the server's key and no other (never the CA's or a user's)", async () => {
+        await run();
+        const made = parametersCreated();
+        const pieces = Object.keys(made).filter((n) => n.startsWith(`${PARAMETER_PATH}/ikev2/`)).sort();
+        expect(pieces).to.deep.equal((await ikev2Expected()).map((p) => p.name));
+        expect(pieces.length).to.be.at.least(1);
+        for (const name of pieces) expect(made[name]).to.include({ type: "SecureString", tier: "Standard", secret: true });
+        const material = JSON.parse(zlib.gunzipSync(Buffer.from(pieces.map((n) => made[n].value).join(""), "base64")).toString("utf8"));
+        const state = pkiState();
+        expect(material).to.deep.equal(await gatewayPki(state));
+        // every parameter, unpacked where packed: one private key block, the server's
+        const unpacked = Object.entries(made)
+            .map(([name, p]) => (name.includes("/ikev2/") ? "" : p.value))
+            .concat(JSON.stringify(material))
+            .join("\n");
+        expect(unpacked.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----/g)).to.have.length(1);
+        expect(material.serverKey).to.equal(state.server.keyPem);
+        for (const key of [state.ca.keyPem, ...Object.values(state.users).map((u) => u.keyPem)]) {
+            const body = key.split("\n")[1];
+            expect(unpacked).not.to.contain(body);
+        }
+        expect(JSON.stringify(made)).not.to.contain(state.ca.keyPem.split("\n")[1]);
+    });
+
+    it("an IKEv2 user added or revoked changes the CA's state and PATH/ikev2 only: the user-data and the instance stay the same", async () => {
+        await run();
+        const before = Object.fromEntries(AWS_TYPES.map((t) => [t, one(t).inputs]));
+        const caBefore = pkiState().ca;
+        const ikev2Of = () => {
+            const made = parametersCreated();
+            return Object.keys(made).filter((n) => n.includes("/ikev2/")).sort().map((n) => made[n].value).join("");
+        };
+        const ikev2Before = ikev2Of();
+        const added = [...USERS, { name: "dave", methods: ["ikev2"] }];
+        await run({ users: added }, "test", { keepPki: true });
+        for (const type of AWS_TYPES) expect(one(type).inputs, type).to.deep.equal(before[type]);
+        expect(pkiState().ca).to.deep.equal(caBefore);
+        expect(Object.keys(pkiState().users)).to.deep.equal(["alice", "bob", "dave"]);
+        // a new certificate changes nothing the gateway holds: the CA, its key and the CRL stay
+        expect(ikev2Of()).to.equal(ikev2Before);
+        await run({ users: [...USERS, { name: "dave", methods: ["ikev2"], revoked: true }] }, "test", { keepPki: true });
+        for (const type of AWS_TYPES) expect(one(type).inputs, type).to.deep.equal(before[type]);
+        expect(pkiState().revoked.map((r) => r.name)).to.deep.equal(["dave"]);
+        // a revocation is a new CRL: the gateway's parameters change, nothing else
+        const after = ikev2Of();
+        expect(after).not.to.equal(ikev2Before);
+        const material = JSON.parse(zlib.gunzipSync(Buffer.from(after, "base64")).toString("utf8"));
+        expect(material.revoked.map((r: any) => r.name)).to.deep.equal(["dave"]);
     });
 
     it("parents every resource to the component", async () => {
@@ -331,11 +426,21 @@ describe("AWS resources (mock runtime)", () => {
         for (const platform of ["macOS", "iOS", "Windows", "Linux", "Android"]) expect(text).to.contain(platform);
         expect(text).to.contain("AssumeUDPEncapsulationContextOnSendRule");
         expect(text).to.contain("203.0.113.10");
-        // the README's platform table: no Android generation connects yet, and it says why
-        expect(text).to.match(/Android: not supported yet\. Android 11 and older offer only the weak MODP1024/);
-        expect(text).to.contain("Android 12 and later create\n  only IKEv2 profiles");
+        // the README's platform table: no Android generation connects with L2TP/IPsec, and it says why
+        expect(text).to.match(/Android: L2TP\/IPsec is not supported\. Android 11 and older offer only the weak MODP1024/);
+        expect(text).to.contain("Android 12 and\n  later create only IKEv2 profiles: use IKEv2 (below).");
         expect(text).not.to.match(/type "L2TP\/IPSec PSK"/);
         expect(text).to.contain("One device per public address at a time");
+    });
+
+    it("says where IKEv2 profiles come from: npm run client per user and format, or a local render's DIR/clients/NAME/", async () => {
+        const text = await value((await run({ users: [...USERS, { name: "dave", methods: ["ikev2"] }, { name: "erin", methods: ["ikev2"], revoked: true }] })).connectionInstructions);
+        expect(text).to.contain("L2TP/IPsec users: alice, bob\n");
+        expect(text).to.contain("IKEv2 users: alice, bob, dave\n");
+        expect(text).to.contain("npm run client -- --user NAME --format FORMAT");
+        for (const format of ["mobileconfig", "windows", "android", "sswan", "networkmanager", "p12", "p12-password", "ca"]) expect(text).to.contain(`--format ${format}`);
+        expect(text).to.contain("npm run render -- --out-dir DIR) writes the same profiles to DIR/clients/NAME/");
+        expect(text).not.to.contain("PRIVATE KEY");
     });
 
     describe("looks up the image of each os for the instance type's architecture", () => {
@@ -479,7 +584,8 @@ describe("the first boot in the resource tree (mock runtime)", () => {
         ["SSH from an admin CIDR, clients reaching each other", { adminCidr: "198.51.100.7/32", sshKeyName: "ops", allowClientToClient: "true" }],
         ["debian-13 (Libreswan 5)", { os: "debian-13" }],
         ["another pool and DNS", { clientPool: "10.99.0.0/24", dnsServers: ["1.1.1.1"], users: [{ name: "a", password: "pw-a-123", ip: "10.99.0.7" }, { name: "b", password: "pw-b-456" }] }],
-        ["5,000 users", { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) }],
+        // L2TP only: 5,000 certificates are 5,000 RSA keys (minutes); the layout is the point here
+        ["5,000 users", { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx`, methods: i === 0 ? undefined : ["l2tp"] })) }],
     ];
     for (const [label, overrides] of variants) {
         it(`gives EC2 the pure composer's exact bytes, and SSM the layout's exact parameters: ${label}`, async () => {
@@ -490,8 +596,8 @@ describe("the first boot in the resource tree (mock runtime)", () => {
             const given = userDataBytesOf(one("aws:ec2/instance:Instance"));
             expect(given.equals(expected), "user-data bytes").to.equal(true);
             const made = parametersCreated();
-            const layout = gatewayParameters({ parameterPath: PARAMETER_PATH, psk, users: settings.users });
-            expect(Object.keys(made).sort()).to.deep.equal(layout.map((p) => p.name));
+            const layout = [...gatewayParameters({ parameterPath: PARAMETER_PATH, psk, users: settings.users }), ...(await ikev2Expected())];
+            expect(Object.keys(made).sort()).to.deep.equal(layout.map((p) => p.name).sort());
             for (const p of layout) expect(made[p.name].value, p.name).to.equal(p.value);
         });
     }
