@@ -1805,6 +1805,20 @@ class Ikev2ToolsTest(unittest.TestCase):
         for identity, name in cases.items():
             self.assertEqual(sync.dn_common_name(identity), name, identity)
 
+    def test_identity_name_in_every_form_pluto_prints(self) -> None:
+        # measured on Libreswan 5.2: strongSwan sending its name as an FQDN shows as '@alice'
+        cases = {"CN=alice": "alice", "@alice": "alice", "alice@example.com": "alice@example.com", "CN=a\\,b": "a,b", "CN=alice, O=Elsewhere": None, "@": None, "": None}
+        for identity, name in cases.items():
+            self.assertEqual(sync.identity_name(identity), name, identity)
+
+    def test_end_ikev2_sessions_ends_a_session_whose_client_sent_its_name(self) -> None:
+        self.answers[("ipsec", "whack", "--trafficstatus")] = (
+            True,
+            "#7: \"ikev2-cert\"[3] 198.51.100.2, type=ESP, add_time=1795852013, inBytes=0, outBytes=0, maxBytes=2^63B, id='@bob', lease=192.168.43.3/32\n",
+        )
+        self.assertEqual(sync.end_ikev2_sessions({"bob"}), {"bob": 1})
+        self.assertEqual(self.commands[-1], ["ipsec", "whack", "--deleteid", "--name", "@bob"])
+
     def test_end_ikev2_sessions_deletes_each_revoked_identity(self) -> None:
         self.answers[("ipsec", "whack", "--trafficstatus")] = (True, self.TRAFFIC)
         ended = sync.end_ikev2_sessions({"alice", "a,b", "carol", "dave", "erin"})
