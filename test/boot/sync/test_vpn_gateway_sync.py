@@ -1655,6 +1655,7 @@ class Ikev2ToolsTest(unittest.TestCase):
         self.files: dict[str, bytes] = {}
         self.modes: dict[str, int] = {}
         self.failing: tuple[str, ...] = ()
+        self.failing_once: tuple[str, ...] = ()
         self.missing: set[str] = set()
         self.answers: dict[tuple[str, ...], tuple[bool, str]] = {}
         patcher = mock.patch.object(sync, "run_tool", self.run_tool)
@@ -1678,6 +1679,9 @@ class Ikev2ToolsTest(unittest.TestCase):
                 return answer
         if self.failing and tuple(command[: len(self.failing)]) == self.failing:
             return False, "it failed"
+        if self.failing_once and tuple(command[: len(self.failing_once)]) == self.failing_once:
+            self.failing_once = ()
+            return False, "SEC_ERROR_OLD_CRL"
         if command[:2] == ["certutil", "-L"]:
             return command[-1] not in self.missing, ""
         return True, ""
@@ -1703,7 +1707,6 @@ class Ikev2ToolsTest(unittest.TestCase):
                 "openssl pkcs12 -export -in TMP/server.pem -inkey TMP/server.key -name vpn-gateway-server -passout file:TMP/password -out TMP/server.p12",
                 "certutil -F -d DB -n vpn-gateway-server",
                 "pk12util -i TMP/server.p12 -d DB -w TMP/password",
-                "crlutil -D -d DB -n vpn-gateway-ca",
                 "crlutil -I -d DB -i TMP/crl.der",
                 "ipsec whack --rereadcerts",
             ],
@@ -1735,7 +1738,6 @@ class Ikev2ToolsTest(unittest.TestCase):
             [
                 "certutil -L -d DB -n vpn-gateway-ca",
                 "certutil -L -d DB -n vpn-gateway-server",
-                "crlutil -D -d DB -n vpn-gateway-ca",
                 "crlutil -I -d DB -i TMP/crl.der",
                 "ipsec whack --rereadcerts",
             ],
@@ -1744,7 +1746,7 @@ class Ikev2ToolsTest(unittest.TestCase):
         self.commands.clear()
         self.missing = {"vpn-gateway-server"}
         self.assertEqual(sync.install_ikev2(new, old, self.nss, False), [])
-        self.assertEqual([c[:2] for c in self.commands], [["certutil", "-L"], ["certutil", "-L"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-D"], ["crlutil", "-I"]])
+        self.assertEqual([c[:2] for c in self.commands], [["certutil", "-L"], ["certutil", "-L"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-I"]])
         # A new CA (and so a new server certificate): both go in without asking.
         self.commands.clear()
         self.missing = set()
@@ -1752,9 +1754,23 @@ class Ikev2ToolsTest(unittest.TestCase):
         self.assertEqual(sync.install_ikev2(renewed, old, self.nss, False), [])
         self.assertEqual(
             [c[:2] for c in self.commands],
-            [["certutil", "-D"], ["certutil", "-A"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-D"], ["crlutil", "-I"]],
+            [["certutil", "-D"], ["certutil", "-A"], ["openssl", "pkcs12"], ["certutil", "-F"], ["pk12util", "-i"], ["crlutil", "-I"]],
         )
         self.assertEqual(self.files["ca.pem"].decode(), renewed.ca_cert)
+
+    def test_the_crl_goes_over_the_current_one_and_is_replaced_whole_only_when_that_fails(self) -> None:
+        # Over it: a running pluto (5.2) kept a deleted-then-imported CRL's predecessor even after
+        # --rereadcerts, and let a revoked user in (VM run of 2026-11-28).
+        self.existing_database()
+        old = as_ikev2(material())
+        new = as_ikev2(material(revoked=(("bob", "0a"),)))
+        self.assertEqual(sync.install_ikev2(new, old, self.nss, True), [])
+        self.assertEqual([c[:2] for c in self.commands if c[0] == "crlutil"], [["crlutil", "-I"]])
+        # The same CRL again (at boot) is refused by NSS: then deleted and imported.
+        self.commands.clear()
+        self.failing_once = ("crlutil", "-I")
+        self.assertEqual(sync.install_ikev2(new, old, self.nss, False), [])
+        self.assertEqual([c[:2] for c in self.commands if c[0] == "crlutil"], [["crlutil", "-I"], ["crlutil", "-D"], ["crlutil", "-I"]])
 
     def test_a_failing_step_is_named_and_stops_the_install(self) -> None:
         steps = [
