@@ -54,15 +54,15 @@ ss_run() {
 # ppp option quoting: backslash and double quote escaped inside double quotes.
 ppp_quote() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 
-# client_config NS USER PASSWORD PSK SERVER_IP: the whole client, as the harness uses it
-client_config() {
-  local ns=$1 user=$2 pass=$3 psk=$4 server=$5
-  mkdir -p "/etc/netns/$ns/ppp" "/etc/netns/$ns/xl2tpd" "/etc/e2e-clients/$ns" "/run/e2e/$ns/run"
+# client_strongswan_conf NS TUNNEL: charon's settings for NS; TUNNEL yes for a tunnel-mode client
+# (IKEv2: the virtual address and routes the gateway gives installed), no for L2TP's transport mode
+client_strongswan_conf() {
+  local ns=$1 tunnel=$2
   cat > "/etc/e2e-clients/$ns/strongswan.conf" <<SSC
 charon {
   load_modular = yes
-  install_routes = no
-  install_virtual_ip = no
+  install_routes = $tunnel
+  install_virtual_ip = $tunnel
   retransmit_tries = 3
   retransmit_timeout = 2
   plugins {
@@ -75,9 +75,16 @@ charon {
   syslog { daemon { default = -1 } }
 }
 swanctl {
-  load = pem pkcs1 x509 revocation constraints pubkey openssl random
+  load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
 }
 SSC
+}
+
+# client_config NS USER PASSWORD PSK SERVER_IP: the whole client, as the harness uses it
+client_config() {
+  local ns=$1 user=$2 pass=$3 psk=$4 server=$5
+  mkdir -p "/etc/netns/$ns/ppp" "/etc/netns/$ns/xl2tpd" "/etc/e2e-clients/$ns" "/run/e2e/$ns/run"
+  client_strongswan_conf "$ns" no
   client_swanctl_conf "$ns" "$psk" "$server"
   client_xl2tpd_conf "$ns" "$server"
   client_ppp_options "$ns" "$user" "$pass" "debug

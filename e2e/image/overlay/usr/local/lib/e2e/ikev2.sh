@@ -12,6 +12,7 @@
 #   sswan     strongSwan's Android app importing the user's .sswan profile
 # The far host must see the Elastic IP, the VPC host the gateway's private address; the metadata
 # service must stay out of reach. Every IKEv2 check names itself ikev2_*.
+# shellcheck disable=SC2034  # IKEV2_CHECKS is read by harness.sh (plan_checks)
 IKEV2_CHECKS="ikev2_android ikev2_apple ikev2_windows ikev2_sswan ikev2_with_l2tp_behind_one_nat ikev2_two_devices_one_nat
   ikev2_foreign_ca_refused ikev2_expired_refused ikev2_revoked_refused_session_ended"
 IKEV2_BOUND=${E2E_IKEV2_BOUND:-60}   # seconds from the CRL in SSM to the revoked user's session gone
@@ -28,39 +29,7 @@ ikev2_files() {
   mkdir -p "$d/pkcs12" "$d/x509ca" "/run/e2e/$ns/run"
   rm -f "$d"/pkcs12/* "$d"/x509ca/*
   cp "$p12" "$d/pkcs12/client.p12"; cp "$ca" "$d/x509ca/ca.pem"
-  cat > "$d/strongswan.conf" <<SSC
-charon {
-  load_modular = yes
-  install_routes = yes
-  install_virtual_ip = yes
-  retransmit_tries = 3
-  retransmit_timeout = 2
-  plugins {
-    include $SS/etc/strongswan.d/charon/*.conf
-    vici {
-      socket = unix:///run/charon.vici
-    }
-  }
-  filelog {
-    e2e {
-      path = /var/log/e2e-charon-$ns.log
-      time_format = %T
-      default = 1
-      ike = 2
-      cfg = 2
-      append = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-}
-swanctl {
-  load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
-}
-SSC
+  client_strongswan_conf "$ns" yes
   I_PASS=$pass
 }
 
