@@ -56,6 +56,8 @@ const params = {
   // every secret, for the check that none of them reaches a log
   users: users.filter(l2tp).map((u) => ({ name: u.name, password: u.password })),
   ikev2_pool_cidr: ikev2Pool,
+  // what the gateway pushes to clients (IKEv2's mode config checks it), comma-separated
+  dns_servers: [].concat(get("dnsServers") || ["8.8.8.8", "8.8.4.4"]).join(","),
   admin_cidr: get("adminCidr") || "",
   allow_client_to_client: String(get("allowClientToClient")) === "true",
   // the region the gateway's SSM client uses (the stack's aws:region): the test bed names

@@ -68,6 +68,8 @@ charon {
   plugins {
     include $SS/etc/strongswan.d/charon/*.conf
     vici { socket = unix:///run/charon.vici }
+    # DNS servers the gateway pushes go to the client's own /run (NS's /run/e2e/NS/run), not the VM's /etc
+    resolve { file = /run/resolv.conf }
   }
   filelog {
     e2e { path = /var/log/e2e-charon-$ns.log  time_format = %T  default = 1  ike = 2  append = yes }

@@ -153,7 +153,10 @@ ikev2_platform_check() {  # ikev2_platform_check CHECK PLATFORM NS NAME
     journalctl -b -u ipsec --no-pager -n 25 | sed 's/^/  | /'
     ikev2_down "$ns" >/dev/null 2>&1; return 1
   fi
-  [ "$platform" = android ] && { grep -q 'installing DNS server 8.8.8.8\|DNS.*8\.8\.8\.8' "/var/log/e2e-charon-$ns.log" && extra="; DNS 8.8.8.8 pushed" || extra="; no DNS server pushed"; }
+  if [ "$platform" = android ]; then  # it asks for DNS: the stack's dnsServers, in order
+    local want got; want=$(pj dns_servers | tr ',' ' '); got=$(awk '$1 == "nameserver" {printf "%s ", $2}' "/run/e2e/$ns/run/resolv.conf" 2>/dev/null)
+    if [ "${got% }" = "$want" ]; then extra="; DNS pushed: $want"; else extra="; no DNS server pushed (client has '${got% }', want '$want')"; fi
+  fi
   if ikev2_reaches "$ns" && [ "${extra#*no DNS}" = "$extra" ]; then
     check "$c" PASS "$name as $platform got $I_LEASE (up in ${I_SECS}s); $IR_MSG$extra"
   else
