@@ -17,6 +17,12 @@ export const IKEV2_IKE_PROPOSALS =
     "aes_gcm256-sha2_256;dh31,aes256-sha2_256;dh31,aes256-sha2_512;modp3072,aes256-sha2_512;modp4096";
 /** IKEv2 child SAs: AES-GCM, then AES-CBC with SHA2 (no PFS: no platform's built-in client asks for it). */
 export const IKEV2_ESP_PROPOSALS = "aes_gcm256-null,aes_gcm128-null,aes256-sha2_256,aes128-sha2_256";
+/**
+ * Seconds between pluto's fetches of the CRL from the users' certificates' distribution point
+ * (pki/ledger.ts CRL_URL, a local file): how long a revocation waits to count at most.
+ * vpn-gateway-sync's CRL_CHECK_INTERVAL is the same (a test keeps them equal).
+ */
+export const CRL_CHECK_INTERVAL = 10;
 /** The server certificate's nickname in the NSS database (vpn-gateway-sync imports it). */
 export const SERVER_CERT_NAME = "vpn-gateway-server";
 
@@ -67,6 +73,7 @@ export function ipsec(input: IpsecInput): BootComponent {
             ikev2PoolLast: ikev2.poolRange.last,
             dnsServers: dnsServers.join(" "),
             serverCertName: SERVER_CERT_NAME,
+            crlCheckInterval: CRL_CHECK_INTERVAL,
             ikev2Ike: IKEV2_IKE_PROPOSALS,
             ikev2Esp: IKEV2_ESP_PROPOSALS,
         }),

@@ -196,7 +196,18 @@ interface Leaf {
     serial: string;
     sans: x509.JsonGeneralName[];
     ekus: string[];
+    /** A CRL distribution point, for the gateway's pluto (users' certificates only). */
+    crlUrl?: string;
 }
+
+/**
+ * Where the gateway keeps the CA's CRL (vpn-gateway-sync writes it, CRL_FILE there). A user's
+ * certificate names it as its CRL distribution point: pluto fetches a CRL it learnt that way every
+ * crlcheckinterval and has NSS drop its cached one at once, which a CRL imported by another
+ * process (crlutil) does not get: NSS re-reads that only after minutes. Only pluto reads it; the
+ * server's certificate has none (a client such as Windows would try to fetch it).
+ */
+export const CRL_URL = "file:///var/lib/vpn-gateway/ikev2-crl.der";
 
 /** A certificate signed by the CA: 10 years from an hour ago, never past the CA's own notAfter. */
 async function issueLeaf(ca: { keyPem: string; certPem: string }, leaf: Leaf, now: Date): Promise<{ keyPem: string; certPem: string }> {
@@ -221,6 +232,7 @@ async function issueLeaf(ca: { keyPem: string; certPem: string }, leaf: Leaf, no
             new x509.SubjectAlternativeNameExtension(leaf.sans, false),
             await x509.SubjectKeyIdentifierExtension.create(publicKey),
             new x509.AuthorityKeyIdentifierExtension(caKeyId(caCert), false),
+            ...(leaf.crlUrl ? [new x509.CRLDistributionPointsExtension([leaf.crlUrl], false)] : []),
         ],
     });
     return { keyPem, certPem: certificatePem(cert) };
@@ -252,7 +264,7 @@ async function issueServer(ca: { keyPem: string; certPem: string }, address: str
 async function issueUser(ca: { keyPem: string; certPem: string }, name: string, reissue: number, serial: string, now: Date): Promise<PkiUser> {
     const sans: x509.JsonGeneralName[] = [{ type: "dns", value: name }];
     if (name.includes("@")) sans.push({ type: "email", value: name });
-    const issued = await issueLeaf(ca, { subject: name, serial, sans, ekus: [x509.ExtendedKeyUsage.clientAuth] }, now);
+    const issued = await issueLeaf(ca, { subject: name, serial, sans, ekus: [x509.ExtendedKeyUsage.clientAuth], crlUrl: CRL_URL }, now);
     return { ...issued, serial, reissue, p12Password: newPassword(), issuedAt: now.toISOString() };
 }
 

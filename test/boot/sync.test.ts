@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderTemplate } from "../../components/boot/bootFile";
 import { firstBootParts, gatewayParameters } from "../../components/boot/cloudConfig";
+import { CRL_CHECK_INTERVAL, SERVER_CERT_NAME } from "../../components/boot/ipsec";
 import { PPP_SERVER_NAME } from "../../components/boot/l2tp";
+import { CRL_URL } from "../../components/pki/ledger";
 import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH } from "../../components/config/settings";
 import { PARAMETER_PATH, PSK, bootInput, pppdWords, syncReads } from "../helpers";
 
@@ -18,7 +20,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
 const PYTHON_TESTS = path.join(ROOT, "test", "boot", "sync", "test_vpn_gateway_sync.py");
 // How many Python tests there were when this was written: fewer run means some were lost.
-const PYTHON_TESTS_WRITTEN = 100;
+const PYTHON_TESTS_WRITTEN = 102;
 const INSTALL_HINT = "the sync's tests need /usr/bin/python3 with boto3: `bash scripts/setup.sh test` installs python3-boto3 (Debian: apt-get install python3-boto3)";
 // Every new template, by its name for renderTemplate; none may contain a Mustache tag.
 const TEMPLATES = [
@@ -55,6 +57,14 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         expect(defined).to.be.at.least(PYTHON_TESTS_WRITTEN);
         expect(Number(ran![1]), out).to.be.at.least(Math.max(PYTHON_TESTS_WRITTEN, defined));
         expect(r.stderr).to.match(/^OK$/m);
+    });
+
+    it("names the server certificate, the CRL's file and pluto's CRL interval as ipsec.conf and the certificates do", () => {
+        const program = renderTemplate("sync/vpn-gateway-sync.mustache", {});
+        expect(program).to.match(new RegExp(`^SERVER_NICKNAME = "${SERVER_CERT_NAME}"`, "m"));
+        expect(program).to.match(new RegExp(`^CRL_CHECK_INTERVAL = ${CRL_CHECK_INTERVAL}$`, "m"));
+        expect(CRL_URL.startsWith("file://")).to.equal(true);
+        expect(program).to.contain(`crl_file: str = "${CRL_URL.slice("file://".length)}"`);
     });
 
     it("renders to itself: no Mustache tag in the program, its units or the session hook", () => {

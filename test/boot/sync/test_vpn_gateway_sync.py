@@ -132,6 +132,7 @@ class World:
             proc=str(d / "proc"),
             pluto_ctl=str(d / "run/pluto/pluto.ctl"),
             nss_dir=str(d / "var/lib/ipsec/nss"),
+            crl_file=str(d / "var/lib/vpn-gateway/ikev2-crl.der"),
         )
         for sub in ("etc/ppp", "etc/vpn-gateway", "run/pluto", "run/vpn-gateway/sessions", "proc"):
             (d / sub).mkdir(parents=True, exist_ok=True)
@@ -1484,9 +1485,13 @@ class Ikev2Gateway:
         self.calls: list[tuple[Any, ...]] = []
         self.failures: list[str] = []
 
-    def install(self, new: Any, old: Any, nss_dir: str, running: bool) -> list[str]:
+    def install(self, new: Any, old: Any, nss_dir: str, running: bool, crl_file: Optional[str] = None) -> list[str]:
         self.calls.append(("install", new, old, nss_dir, running))
+        self.crl_file = crl_file
         return [self.failures.pop(0)] if self.failures else []
+
+    def sleep(self, seconds: float) -> None:
+        self.calls.append(("sleep", seconds))
 
     def end(self, names: set[str]) -> dict[str, int]:
         self.calls.append(("end", set(names)))
@@ -1500,7 +1505,7 @@ class Ikev2SyncTest(unittest.TestCase):
     def setUp(self) -> None:
         self.world = World(self)
         self.gateway = Ikev2Gateway()
-        self.world.options = {"install": self.gateway.install, "end_ikev2": self.gateway.end}
+        self.world.options = {"install": self.gateway.install, "end_ikev2": self.gateway.end, "sleep": self.gateway.sleep}
         self.world.standard()
 
     def apply(self, document: dict[str, Any], size: int = 4096) -> int:
@@ -1547,17 +1552,29 @@ class Ikev2SyncTest(unittest.TestCase):
         self.assertEqual(self.apply(m1), 0, w.logs.text)
         m2 = material(revoked=(("bob", "0a"), ("carol", "0b")))
         self.assertEqual(self.apply(m2), 0, w.logs.text)
-        self.assertEqual(self.gateway.calls, [self.install(m1, None, True), self.install(m2, m1, True), ("end", {"bob", "carol"})])
+        self.assertEqual(self.gateway.calls, [self.install(m1, None, True), self.install(m2, m1, True), ("sleep", sync.CRL_EFFECT_WAIT), ("end", {"bob", "carol"})])
         self.assertIn("ended IKEv2 sessions of revoked users: bob (1), carol (1)", w.logs.lines)
         # bob's re-issued certificate revoked too: a new pair, so bob again; carol is not new.
         m3 = material(revoked=(("bob", "0a"), ("carol", "0b"), ("bob", "0c"), ("dave", "0d")))
         self.assertEqual(self.apply(m3), 0, w.logs.text)
-        self.assertEqual(self.gateway.calls[3:], [self.install(m3, m2, True), ("end", {"bob", "dave"})])
+        self.assertEqual(self.gateway.calls[4:], [self.install(m3, m2, True), ("sleep", sync.CRL_EFFECT_WAIT), ("end", {"bob", "dave"})])
         # A renewed server certificate, nobody newly revoked: installed, no session ended.
         m4 = material("2", revoked=(("bob", "0a"), ("carol", "0b"), ("bob", "0c"), ("dave", "0d")))
         self.assertEqual(self.apply(m4), 0, w.logs.text)
-        self.assertEqual(self.gateway.calls[5:], [self.install(m4, m3, True)])
+        self.assertEqual(self.gateway.calls[7:], [self.install(m4, m3, True)])
         self.assertEqual(w.killed, [], "no PPP session ends for a revocation")
+
+    def test_sessions_end_only_once_pluto_has_fetched_the_crl(self) -> None:
+        w = self.world
+        w.pluto_running()
+        m1 = material()
+        self.assertEqual(self.apply(m1), 0, w.logs.text)
+        m2 = material("2", revoked=(("bob", "0a"),))
+        self.assertEqual(self.apply(m2), 0, w.logs.text)
+        kinds = [c[0] for c in self.gateway.calls]
+        self.assertEqual(kinds[-3:], ["install", "sleep", "end"])
+        self.assertEqual(self.gateway.calls[-2], ("sleep", sync.CRL_CHECK_INTERVAL + 3))
+        self.assertEqual(self.gateway.crl_file, w.paths.crl_file)
 
     def test_a_failed_install_is_tried_again_whole_and_then_ends_the_sessions(self) -> None:
         w = self.world
@@ -1575,11 +1592,11 @@ class Ikev2SyncTest(unittest.TestCase):
         self.assertEqual(w.state()["ikev2End"], ["carol"])
         # The next poll, nothing new in SSM: everything again (the database may hold anything).
         self.assertEqual(w.poll(), 0, w.logs.text)
-        self.assertEqual(self.gateway.calls[2:], [self.install(m2, None, True), ("end", {"carol"})])
+        self.assertEqual(self.gateway.calls[2:], [self.install(m2, None, True), ("sleep", sync.CRL_EFFECT_WAIT), ("end", {"carol"})])
         self.assertFalse(w.state()["ikev2Pending"])
         self.assertEqual(w.state()["ikev2End"], [])
         self.assertEqual(w.poll(), 0)
-        self.assertEqual(len(self.gateway.calls), 4)
+        self.assertEqual(len(self.gateway.calls), 5)
 
     def test_new_material_after_failed_installs_goes_in_whole_and_keeps_the_ends(self) -> None:
         w = self.world
@@ -1593,7 +1610,7 @@ class Ikev2SyncTest(unittest.TestCase):
         self.assertEqual(self.apply(m3), 0, w.logs.text)
         self.assertEqual(
             self.gateway.calls[1:],
-            [self.install(m2, m1, True), self.install(m2, None, True), self.install(m3, None, True), ("end", {"carol", "dave"})],
+            [self.install(m2, m1, True), self.install(m2, None, True), self.install(m3, None, True), ("sleep", sync.CRL_EFFECT_WAIT), ("end", {"carol", "dave"})],
         )
 
     def test_boot_installs_the_applied_material_again_whole(self) -> None:
@@ -1721,6 +1738,25 @@ class Ikev2ToolsTest(unittest.TestCase):
         self.assertEqual(set(self.modes.values()), {0o700}, "the key passes through a private directory")
         tmp = os.path.dirname(self.commands[2][-1])
         self.assertFalse(os.path.exists(tmp), "the key and its PKCS#12 are removed")
+
+    def test_the_crl_is_written_where_pluto_fetches_it_as_der(self) -> None:
+        # pluto uses a CRL another process imported only after minutes; the one it fetches from the
+        # users' certificates' distribution point (this file), at once (measured on 5.2).
+        new = as_ikev2(material(revoked=(("bob", "0a"),)))
+        crl_file = str(self.dir / "vpn-gateway" / "ikev2-crl.der")
+        self.assertEqual(sync.install_ikev2(new, None, self.nss, True, crl_file), [])
+        self.assertEqual(Path(crl_file).read_bytes(), base64.b64decode("".join(new.crl.splitlines()[1:-1])))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(crl_file)).st_mode), 0o700)
+        # it cannot be written: a problem named, nothing told to pluto
+        self.commands.clear()
+        Path(crl_file).unlink()
+        os.chmod(os.path.dirname(crl_file), 0o500)
+        self.addCleanup(os.chmod, os.path.dirname(crl_file), 0o700)
+        if os.geteuid() != 0:  # root writes anyway
+            problems = sync.install_ikev2(new, None, self.nss, True, crl_file)
+            self.assertEqual(len(problems), 1)
+            self.assertIn("the CRL pluto fetches", problems[0])
+            self.assertNotIn(["ipsec", "whack", "--rereadcerts"], self.commands)
 
     def test_no_rereadcerts_when_pluto_is_not_running(self) -> None:
         self.existing_database()
