@@ -53,11 +53,13 @@ no_lcp_echo          | vanished_client_cleaned                      | no  | lcp-
 no_restart           | xl2tpd_kill9_recovers/pluto_kill9_recovers   | no  | the Restart=always drop-ins for ipsec and xl2tpd removed
 firewall_not_enabled | reboot_firewall_same                         | yes | the firewall unit started on first boot but not enabled for the next
 sync_no_session_end  | ssm_user_removed_disconnected                | no  | the sync ends no session (a removed user stays connected): the program in SSM and its SHA-256 in the user-data | trixie/generic | live
+no_crl_import        | ikev2_revoked_refused_session_ended          | no  | the sync neither imports the CRL nor writes it where pluto fetches it: the program in SSM and its SHA-256 in the user-data | trixie/generic | platforms
+no_ip_san            | ikev2_android                                | no  | the server certificate in PATH/ikev2 re-issued (same key, same CA) without its iPAddress SAN, the dNSName one kept | trixie/generic | platforms
 '
 # (no_lcp_echo is left out: for a client that vanishes, xl2tpd's L2TP HELLO removes the session
 # ~30 s before LCP echo would; LCP echo only matters for a client whose PPP hangs while its L2TP
 # stays up, which no check provokes yet. `--only no_lcp_echo` shows it.)
-DEFAULT_PLAN="no_extra_modules,imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_ike_sha1 no_masquerade,l2tp_clear sync_no_session_end"
+DEFAULT_PLAN="no_extra_modules,imds_open,input_accept,ipv6_open,client_to_client,log_leaks_password,no_connect_log,firewall_noflush,no_dpd,no_restart firewall_not_enabled psk password no_ikev1 no_ike_sha1 no_masquerade,l2tp_clear sync_no_session_end no_crl_import no_ip_san"
 field() { echo "$MUTANTS" | awk -F'|' -v n="$1" -v f="$2" '{gsub(/^ +| +$/, "", $1)} $1 == n {gsub(/^ +| +$/, "", $f); print $f}'; }
 ALL=$(echo "$MUTANTS" | awk -F'|' 'NF > 1 {gsub(/ /, "", $1); print $1}' | tr '\n' ' ')
 
@@ -113,7 +115,7 @@ done
 # One user-data and one parameters file per run: the group's mutations applied in turn. Each
 # mutation must change exactly what it names (it fails loudly when the rendered text no longer has it).
 DYN_USER=$DYN_USER python3 - "$OUT" "${RUN_ARGS[@]}" <<'PY'
-import base64, difflib, gzip, hashlib, json, os, re, sys
+import base64, difflib, gzip, hashlib, json, os, re, subprocess, sys, tempfile
 out, runs = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
 
 def sub(text, pattern, repl, count=1):
@@ -183,6 +185,41 @@ def sync_no_session_end(st):
     # (and remembers none, so end_late_sessions ends none later either)
     st.set_program(sub(st.program(), r'^(\s*ended = end_sessions\()to_end(, self\.paths, self\.kill, changed\))$', r'\1set()\2'))
 
+def ikev2_material(st):
+    pieces = sorted((int(p["name"].rsplit("/", 1)[1]), p["value"]) for p in st.params if p["name"].startswith(st.path + "/ikev2/"))
+    if not pieces:
+        sys.exit("mutants.sh: the rendered parameters have no PATH/ikev2/<n>")
+    return json.loads(gzip.decompress(base64.b64decode("".join(v for _, v in pieces))))
+
+def set_ikev2_material(st, doc):
+    # as components/pki/parameters.ts writes it: compact JSON, gzip, base64, 4096-character pieces
+    packed = base64.b64encode(gzip.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 9, mtime=0)).decode()
+    prefix = st.path + "/ikev2/"
+    st.params = sorted([p for p in st.params if not p["name"].startswith(prefix)]
+                       + [{"name": f"{prefix}{i // 4096 + 1}", "type": "SecureString", "value": packed[i : i + 4096]} for i in range(0, len(packed), 4096)],
+                       key=lambda p: p["name"])
+
+def no_crl_import(st):
+    # install_ikev2 skips both crlutil imports and the file pluto fetches the CRL from
+    program = sub(st.program(), r'^(\s*)ok, said = run_tool\(\["crlutil", "-I", "-d", db, "-i", crl\]\)$', r'\1ok, said = True, ""', 2)
+    st.set_program(sub(program, r'^(\s*)if crl_file is not None:$', r'\1if False:'))
+
+def no_ip_san(st):
+    # the stack's own CA (the render's pki-state.json) signs the server's key again, dNSName only
+    pki = json.load(open(f"{base}/pki-state.json"))
+    doc = ikev2_material(st)
+    address = pki["server"]["address"]
+    with tempfile.TemporaryDirectory() as d:
+        for name, text in (("ca.pem", pki["ca"]["certPem"]), ("ca.key", pki["ca"]["keyPem"]), ("server.key", pki["server"]["keyPem"])):
+            open(f"{d}/{name}", "w").write(text)
+        open(f"{d}/ext", "w").write(f"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                                    f"extendedKeyUsage=serverAuth,1.3.6.1.5.5.8.2.2\nsubjectAltName=DNS:{address}\n")
+        subprocess.run(["openssl", "req", "-new", "-key", f"{d}/server.key", "-subj", f"/CN={address}", "-out", f"{d}/server.csr"], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key", "-set_serial", "0x5a11",
+                        "-days", "3650", "-extfile", f"{d}/ext", "-out", f"{d}/server.pem"], check=True, capture_output=True)
+        doc["serverCert"] = open(f"{d}/server.pem").read()
+    set_ikev2_material(st, doc)
+
 mutants = {
     # the calls in `vpn-gateway-kernel prepare` (the function definitions stay)
     "no_extra_modules": yaml_mutant(lambda s: sub(s, r'^\s*install_extra_modules\n', '')),
@@ -193,7 +230,7 @@ mutants = {
     "password": password,
     "no_ikev1": yaml_mutant(lambda s: sub(s, r'^\s*ikev1-policy=accept\n', '')),
     "no_ike_sha1": yaml_mutant(lambda s: sub(s, r'^(\s*ike=.*?),aes256-sha1;modp2048,aes128-sha1;modp2048$', r'\1')),
-    "no_masquerade": yaml_mutant(lambda s: sub(s, r'^\s*-A POSTROUTING .*-j MASQUERADE\n', '')),
+    "no_masquerade": yaml_mutant(lambda s: sub(s, r'^\s*-A POSTROUTING -s \S+ -o \$\{iface\} -j MASQUERADE\n', '')),  # L2TP's pool
     "l2tp_clear": yaml_mutant(lambda s: sub(
         sub(s, r'^(\s*)-A INPUT -p udp --dport 1701 -m policy --dir in --pol ipsec -j ACCEPT\n', r'\1-A INPUT -p udp --dport 1701 -j ACCEPT\n'),
         r'^\s*-A INPUT -p udp --dport 1701 -j DROP\n', '')),
@@ -209,12 +246,14 @@ mutants = {
                                                     r'\1\2\n\1logger -t vpn-gateway-debug "peer secret: $(grep -F "$PEERNAME" /etc/ppp/chap-secrets)"', 2)),
     "no_connect_log": yaml_mutant(lambda s: sub(s, r'^\s*logger -t vpn-gateway -p authpriv\.info .*\n', '', 2)),
     "firewall_noflush": yaml_mutant(lambda s: sub(s, r'^(\s*)iptables-restore <<RULES$', r'\1iptables-restore --noflush <<RULES')),
-    "no_dpd": yaml_mutant(lambda s: sub(s, r'^\s*dpd(delay|timeout)=.*\n', '', 2)),
+    "no_dpd": yaml_mutant(lambda s: sub(s, r'^\s*dpd(delay|timeout)=.*\n', '', 3)),  # L2TP's two and IKEv2's dpddelay
     "no_lcp_echo": yaml_mutant(lambda s: sub(s, r'^\s*lcp-echo-(interval|failure) .*\n', '', 2)),
     "no_restart": yaml_mutant(lambda s: sub(s, r'^\s*Restart=always\n', '', 2)),
     # runcmd: `systemctl enable` without the firewall unit (`systemctl restart` still starts it)
     "firewall_not_enabled": yaml_mutant(lambda s: sub(s, r'^(\s*- enable\n)\s*- vpn-gateway-firewall\.service\n', r'\1')),
     "sync_no_session_end": sync_no_session_end,
+    "no_crl_import": no_crl_import,
+    "no_ip_san": no_ip_san,
 }
 order = list(mutants)
 for group, os_name in runs:
@@ -276,6 +315,8 @@ for g in $PLAN; do
   [ $reboot = no ] && args+=(--skip-reboot)
   args+=(--stop-after "${stop#,}")   # nothing after the checks that must fail matters
   args+=(--user-data "$f.user-data" --ssm-params "$f.ssm.json")
+  # the render's CA, so that the test clients' profiles match the parameters' IKEv2 material
+  args+=(--pki-state "$OUT/original-$(image_os "${RUN_DIST[$g]}" "${RUN_IMAGE[$g]}")/pki-state.json")
   echo; echo "===== run ${g//,/ + }: bash e2e/run.sh ${args[*]}   ($(date +%H:%M:%S))"
   t0=$(date +%s)
   set +e; bash "$E2E/run.sh" "${args[@]}" > "$f.log" 2>&1; rc=$?; set -e

@@ -43,12 +43,15 @@
 #                     /srv/e2e/ssm-parameters.json; `ssm-standin` changes them while the gateway runs).
 #                     Default: the ssm-parameters.json of the render (the stack's PSK, users and the
 #                     gateway's sync program, what `pulumi up` would create)
+#   --pki-state FILE  the stack's IKEv2 CA as the render keeps it (DIR/pki-state.json): the render
+#                     starts from it, so that the clients' profiles match --ssm-params' IKEv2
+#                     material (mutants.sh); without it the render makes a new CA
 # The test clients' PSK and passwords always come from --config (default Pulumi.example.yaml),
 # never from the user-data: with --user-data a broken secret in the user-data must fail.
 set -euo pipefail
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$E2E")"
-SSM_PARAMS=""; CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=""; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
+SSM_PARAMS=""; PKI_STATE=""; CONFIG="$ROOT/Pulumi.example.yaml"; DIST=bookworm; VARIANT=ubuntu; PROFILE=full; MODE="test"; BAKE=no; USER_DATA=""; TIMEOUT=""; HOLD=no; REBOOT=cold; SKIP_REBOOT=no
 PUBLIC_IP=203.0.113.10
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
     --skip-reboot) SKIP_REBOOT=yes; shift ;;
     --stop-after) export E2E_STOP_AFTER="$2"; shift 2 ;;
     --ssm-params) SSM_PARAMS="$(realpath "$2")"; shift 2 ;;
+    --pki-state) PKI_STATE="$(realpath "$2")"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -114,8 +118,10 @@ HAVE_RENDER=no
 (cd "$ROOT" && node -e 'process.exit(require("./package.json").scripts?.render ? 0 : 1)') && HAVE_RENDER=yes
 # --out-dir: DIR/user-data (the bytes EC2 gets: gzip when the document is over 16 KB) and
 # DIR/ssm-parameters.json (PSK, users, the sync program: what pulumi up creates)
-if [ $HAVE_RENDER = yes ] && { [ -z "$USER_DATA" ] || [ -z "$SSM_PARAMS" ]; }; then
-  log "rendering: npm run render -- --config $CONFIG ${RENDER_ARGS[*]} --out-dir $WORK/render"
+# Always rendered (also with --user-data and --ssm-params): the IKEv2 clients' profiles come from it.
+if [ $HAVE_RENDER = yes ]; then
+  if [ -n "$PKI_STATE" ]; then mkdir -p "$WORK/render" && cp "$PKI_STATE" "$WORK/render/pki-state.json"; fi
+  log "rendering: npm run render -- --config $CONFIG ${RENDER_ARGS[*]} ${OUT_ARGS[*]} --out-dir $WORK/render"
   (cd "$ROOT" && npm run --silent render -- --config "$CONFIG" "${RENDER_ARGS[@]}" "${OUT_ARGS[@]}" --out-dir "$WORK/render") > "$WORK/render.log" 2>&1 \
     || render_failed "npm run render failed"
   if [ ! -s "$WORK/render/user-data" ] || [ ! -s "$WORK/render/ssm-parameters.json" ]; then render_failed "no user-data or ssm-parameters.json in $WORK/render"; fi
