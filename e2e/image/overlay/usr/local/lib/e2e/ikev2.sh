@@ -157,8 +157,10 @@ ikev2_platform_check() {  # ikev2_platform_check CHECK PLATFORM NS NAME
     local want got; want=$(pj dns_servers | tr ',' ' '); got=$(awk '$1 == "nameserver" {printf "%s ", $2}' "/run/e2e/$ns/run/resolv.conf" 2>/dev/null)
     if [ "${got% }" = "$want" ]; then extra="; DNS pushed: $want"; else extra="; no DNS server pushed (client has '${got% }', want '$want')"; fi
   fi
+  # what the gateway chose from this platform's offers (the client's log, which it flushes by now)
+  local chosen; chosen=$(grep -o 'selected proposal: [A-Z]*:[^ ]*' "/var/log/e2e-charon-$ns.log" 2>/dev/null | tail -n 2 | sed 's/selected proposal: //' | tr '\n' ' ')
   if ikev2_reaches "$ns" && [ "${extra#*no DNS}" = "$extra" ]; then
-    check "$c" PASS "$name as $platform got $I_LEASE (up in ${I_SECS}s); $IR_MSG$extra"
+    check "$c" PASS "$name as $platform got $I_LEASE (up in ${I_SECS}s), ${chosen:-no proposal in the client log}; $IR_MSG$extra"
   else
     check "$c" FAIL "$name as $platform got $I_LEASE; $IR_MSG$extra"
   fi
