@@ -20,7 +20,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
 const PYTHON_TESTS = path.join(ROOT, "test", "boot", "sync", "test_vpn_gateway_sync.py");
 // How many Python tests there were when this was written: fewer run means some were lost.
-const PYTHON_TESTS_WRITTEN = 102;
+const PYTHON_TESTS_WRITTEN = 103;
 const INSTALL_HINT = "the sync's tests need /usr/bin/python3 with boto3: `bash scripts/setup.sh test` installs python3-boto3 (Debian: apt-get install python3-boto3)";
 // Every new template, by its name for renderTemplate; none may contain a Mustache tag.
 const TEMPLATES = [

@@ -20,6 +20,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import ipaddress
+import itertools
 import json
 import logging
 import os
@@ -1505,7 +1506,9 @@ class Ikev2SyncTest(unittest.TestCase):
     def setUp(self) -> None:
         self.world = World(self)
         self.gateway = Ikev2Gateway()
-        self.world.options = {"install": self.gateway.install, "end_ikev2": self.gateway.end, "sleep": self.gateway.sleep}
+        # each reading 1000 s after the last: a revocation's watch is over by the next poll
+        self.readings = itertools.count(1_000_000, 1000)
+        self.world.options = {"install": self.gateway.install, "end_ikev2": self.gateway.end, "sleep": self.gateway.sleep, "clock": lambda: float(next(self.readings))}
         self.world.standard()
 
     def apply(self, document: dict[str, Any], size: int = 4096) -> int:
@@ -1575,6 +1578,28 @@ class Ikev2SyncTest(unittest.TestCase):
         self.assertEqual(kinds[-3:], ["install", "sleep", "end"])
         self.assertEqual(self.gateway.calls[-2], ("sleep", sync.CRL_CHECK_INTERVAL + 3))
         self.assertEqual(self.gateway.crl_file, w.paths.crl_file)
+
+    def test_a_revoked_users_sessions_are_ended_again_at_every_poll_for_the_watch(self) -> None:
+        # NSS in a running pluto may hold the old CRL for up to two minutes (Libreswan 4.10 does not
+        # fetch the distribution point): a reconnection meanwhile is ended at the next poll.
+        w = self.world
+        w.pluto_running()
+        now = [1_000_000.0]
+        w.options["clock"] = lambda: now[0]
+        self.assertEqual(self.apply(material()), 0, w.logs.text)
+        self.assertEqual(self.apply(material(revoked=(("bob", "0a"),))), 0, w.logs.text)
+        self.assertEqual(self.gateway.calls[-1], ("end", {"bob"}))
+        self.assertEqual(w.state()["ikev2Watch"], {"bob": now[0] + sync.REVOCATION_WATCH})
+        ends = lambda: [c for c in self.gateway.calls if c[0] == "end"]  # noqa: E731
+        for elapsed in (30, 60, sync.REVOCATION_WATCH - 1):
+            now[0] = 1_000_000.0 + elapsed
+            self.assertEqual(w.poll(), 0, w.logs.text)
+        self.assertEqual(len(ends()), 4, "once at the install, then at each poll of the watch")
+        self.assertIn("ended IKEv2 sessions of revoked users made before the CRL counted: bob (1)", w.logs.lines)
+        now[0] = 1_000_000.0 + sync.REVOCATION_WATCH + 1
+        self.assertEqual(w.poll(), 0, w.logs.text)
+        self.assertEqual(len(ends()), 4, "the watch is over")
+        self.assertEqual(w.state()["ikev2Watch"], {})
 
     def test_a_failed_install_is_tried_again_whole_and_then_ends_the_sessions(self) -> None:
         w = self.world
@@ -1725,7 +1750,8 @@ class Ikev2ToolsTest(unittest.TestCase):
                 "certutil -F -d DB -n vpn-gateway-server",
                 "pk12util -i TMP/server.p12 -d DB -w TMP/password",
                 "crlutil -I -d DB -i TMP/crl.der",
-                "ipsec whack --rereadcerts",
+                "ipsec whack --delete --name ikev2-cert",
+                "ipsec addconn --config /etc/ipsec.conf ikev2-cert",
             ],
         )
         self.assertEqual(stat.S_IMODE(os.stat(self.nss).st_mode), 0o700)
@@ -1756,9 +1782,9 @@ class Ikev2ToolsTest(unittest.TestCase):
             problems = sync.install_ikev2(new, None, self.nss, True, crl_file)
             self.assertEqual(len(problems), 1)
             self.assertIn("the CRL pluto fetches", problems[0])
-            self.assertNotIn(["ipsec", "whack", "--rereadcerts"], self.commands)
+            self.assertNotIn("ipsec", [c[0] for c in self.commands])
 
-    def test_no_rereadcerts_when_pluto_is_not_running(self) -> None:
+    def test_no_connection_added_again_when_pluto_is_not_running(self) -> None:
         self.existing_database()
         self.assertEqual(sync.install_ikev2(as_ikev2(material()), None, self.nss, False), [])
         self.assertNotIn("ipsec", [c[0] for c in self.commands])
@@ -1775,7 +1801,6 @@ class Ikev2ToolsTest(unittest.TestCase):
                 "certutil -L -d DB -n vpn-gateway-ca",
                 "certutil -L -d DB -n vpn-gateway-server",
                 "crlutil -I -d DB -i TMP/crl.der",
-                "ipsec whack --rereadcerts",
             ],
         )
         # The server's certificate lost from the database: it goes in again, the CA does not.
@@ -1815,7 +1840,7 @@ class Ikev2ToolsTest(unittest.TestCase):
             (("openssl", "pkcs12"), "openssl pkcs12 (the server's certificate and key)"),
             (("pk12util",), "pk12util (the server's certificate and key)"),
             (("crlutil", "-I"), "crlutil -I (the CRL)"),
-            (("ipsec", "whack"), "ipsec whack --rereadcerts (pluto keeps the old CRL until it does)"),
+            (("ipsec", "addconn"), "ipsec addconn ikev2-cert (the new server certificate)"),
         ]
         for prefix, named in steps:
             with self.subTest(step=named):
@@ -1830,7 +1855,7 @@ class Ikev2ToolsTest(unittest.TestCase):
                 self.commands.clear()
                 self.failing = prefix
                 self.assertEqual(sync.install_ikev2(as_ikev2(material()), None, self.nss, True), [])
-                self.assertEqual(self.commands[-1], ["ipsec", "whack", "--rereadcerts"])
+                self.assertEqual(self.commands[-1], ["ipsec", "addconn", "--config", "/etc/ipsec.conf", "ikev2-cert"])
 
     def test_traffic_status_lines_of_libreswan_5_and_4(self) -> None:
         lines = self.TRAFFIC.splitlines()
