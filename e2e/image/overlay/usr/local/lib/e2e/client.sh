@@ -72,7 +72,7 @@ charon {
     resolve { file = /run/resolv.conf }
   }
   filelog {
-    e2e { path = /var/log/e2e-charon-$ns.log  time_format = %T  default = 1  ike = 2  append = yes }
+    e2e { path = /var/log/e2e-charon-$ns.log  time_format = %T  default = 1  ike = 2  append = yes  flush_line = yes }
   }
   syslog { daemon { default = -1 } }
 }
