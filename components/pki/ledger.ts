@@ -201,11 +201,12 @@ interface Leaf {
 }
 
 /**
- * Where the gateway keeps the CA's CRL (vpn-gateway-sync writes it, CRL_FILE there). A user's
- * certificate names it as its CRL distribution point: pluto fetches a CRL it learnt that way every
- * crlcheckinterval and has NSS drop its cached one at once, which a CRL imported by another
- * process (crlutil) does not get: NSS re-reads that only after minutes. Only pluto reads it; the
- * server's certificate has none (a client such as Windows would try to fetch it).
+ * Where the gateway keeps the CA's CRL (vpn-gateway-sync writes it, crl_file there). A user's
+ * certificate names it as its CRL distribution point: a CRL pluto fetches itself has NSS drop its
+ * cached one at once (seen in a held VM), which a CRL imported by another process (crlutil) does
+ * not get: NSS re-reads that only after tens of seconds. In the VM checks' runs pluto did not
+ * fetch it; the sync's watch covers that (README, "Revoking"). Only pluto reads it; the server's
+ * certificate has none (a client such as Windows would try to fetch it).
  */
 export const CRL_URL = "file:///var/lib/vpn-gateway/ikev2-crl.der";
 
