@@ -1,4 +1,4 @@
-// npm run client -- --user NAME --format FORMAT [--stack NAME] [--state FILE] [--out FILE]
+// npm run client -- --user NAME [--device DEVICE] --format FORMAT [--stack NAME] [--state FILE] [--out FILE]
 // What an IKEv2 user installs, from the stack's CA state: `pulumi stack output pki --show-secrets`
 // (the deployed stack's), or --state FILE (a PkiState JSON, e.g. the one `npm run render --
 // --out-dir DIR` keeps at DIR/pki-state.json). Every format comes from components/pki alone, so the
@@ -7,13 +7,15 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { PKI_FORMAT, PkiState } from "../components/pki/ledger";
 import { STRONGSWAN_ESP_PROPOSAL, STRONGSWAN_IKE_PROPOSAL, appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../components/pki/profiles";
+import { commandLine, writePrivate } from "./common";
 
 export const FORMATS = ["mobileconfig", "sswan", "p12", "p12-password", "ca", "windows", "android", "networkmanager"] as const;
 export type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: npm run client -- --user NAME --format FORMAT [--stack NAME] [--state FILE] [--out FILE]
-  FORMAT: ${FORMATS.join(", ")}`;
-const FLAGS = ["--user", "--format", "--stack", "--state", "--out"];
+const USAGE = `usage: npm run client -- --user NAME [--device DEVICE] --format FORMAT [--stack NAME] [--state FILE] [--out FILE]
+  FORMAT: ${FORMATS.join(", ")}
+  --device: one of users[N].devices (the certificate NAME.DEVICE); the same as --user NAME.DEVICE`;
+const FLAGS = ["--user", "--device", "--format", "--stack", "--state", "--out"];
 
 /** A problem with the command line: exit 2, like a usage error. */
 class UsageError extends Error {}
@@ -65,15 +67,24 @@ function stackState(stack: string | undefined): PkiState {
     return parseState(result.stdout.trim(), `${command}'s output`);
 }
 
-/** The user, or a UsageError naming --user and who is there (revoked users said as such). */
-function checkUser(state: PkiState, name: string): void {
-    if (Object.prototype.hasOwnProperty.call(state.users, name)) return;
+/**
+ * The certificate's name (the user's, or NAME.DEVICE with --device), or a UsageError naming the
+ * option and what is there (revoked ones said as such, a user's devices listed).
+ */
+export function certificateName(state: PkiState, user: string, device?: string): string {
+    const name = device === undefined ? user : `${user}.${device}`;
+    const what = device === undefined ? `--user ${JSON.stringify(user)}` : `--user ${JSON.stringify(user)} --device ${JSON.stringify(device)}`;
+    if (Object.prototype.hasOwnProperty.call(state.users, name)) return name;
     const known = Object.keys(state.users);
     const list = known.length > 0 ? known.join(", ") : "(none)";
     if (state.revoked.some((r) => r.name === name)) {
-        throw new UsageError(`--user ${JSON.stringify(name)}: revoked; a revoked user has no certificate (users with one: ${list})`);
+        throw new UsageError(`${what}: revoked; a revoked certificate is not issued again (certificates: ${list})`);
     }
-    throw new UsageError(`--user ${JSON.stringify(name)}: no such IKEv2 user in the stack's CA; known users: ${list}`);
+    const devices = known.filter((k) => k.startsWith(`${user}.`)).map((k) => k.slice(user.length + 1));
+    if (device === undefined && devices.length > 0) {
+        throw new UsageError(`${what}: this user has a certificate per device; add --device with one of: ${devices.join(", ")}`);
+    }
+    throw new UsageError(`${what}: no such IKEv2 certificate in the stack's CA; certificates (NAME or NAME.DEVICE): ${list}`);
 }
 
 /** A word for PowerShell: single quotes take everything literally but a quote, which is doubled. */
@@ -185,23 +196,17 @@ export function render(state: PkiState, name: string, format: Format): string | 
 }
 
 function main(): number {
-    let options: Record<string, string>;
-    try {
-        options = parseArgs(process.argv.slice(2));
-    } catch (error) {
-        console.error((error as Error).message);
-        return 2;
-    }
+    const options = commandLine(parseArgs);
+    if (options === undefined) return 2;
     try {
         const state = options.state !== undefined ? parseState(fs.readFileSync(options.state, "utf8"), options.state) : stackState(options.stack);
         const format = options.format as Format;
-        checkUser(state, options.user);
-        const content = render(state, options.user, format);
+        const name = certificateName(state, options.user, options.device);
+        const content = render(state, name, format);
         if (options.out !== undefined) {
             // Every format but ca holds a secret (a key, its password, or both).
-            fs.writeFileSync(options.out, content, { mode: 0o600 });
-            if (fs.statSync(options.out).isFile()) fs.chmodSync(options.out, 0o600);
-            console.error(`wrote ${format} for ${options.user} to ${options.out}`);
+            writePrivate(options.out, content);
+            console.error(`wrote ${format} for ${name} to ${options.out}`);
         } else if (Buffer.isBuffer(content) && process.stdout.isTTY) {
             throw new UsageError(`--format ${format} is binary: give --out FILE (or redirect the output to a file)`);
         } else {

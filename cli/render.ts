@@ -23,6 +23,7 @@ import { parseIpv4 } from "../components/config/ipv4";
 import { PkiState, reconcilePki } from "../components/pki/ledger";
 import { gatewayPki } from "../components/pki/parameters";
 import { appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../components/pki/profiles";
+import { commandLine, writePrivate } from "./common";
 
 const USAGE =
     "usage: npm run render -- --config FILE [--out FILE | --out-dir DIR] [--stack NAME] [--region REGION] [--public-ip ADDRESS] [--server-address ADDRESS] [--vpc-cidr CIDR] [--os OS]";
@@ -78,13 +79,8 @@ function region(options: Record<string, string>, text: string): string {
 }
 
 async function main(): Promise<number> {
-    let options: Record<string, string>;
-    try {
-        options = parseArgs(process.argv.slice(2));
-    } catch (error) {
-        console.error((error as Error).message);
-        return 2;
-    }
+    const options = commandLine(parseArgs);
+    if (options === undefined) return 2;
     try {
         const text = fs.readFileSync(options.config, "utf8");
         const raw = rawConfigFromStackFile(text, options.config);
@@ -133,7 +129,7 @@ async function main(): Promise<number> {
             const clients = writeClients(outDir, pki);
             console.error(
                 `wrote ${bytes.length} bytes of user-data and ${ssm.length} SSM parameters under ${parameters.parameterPath} to ${outDir}, ` +
-                    `IKEv2 profiles for ${clients} users to ${path.join(outDir, "clients")} (${pki.revoked.length} certificates revoked)`,
+                    `IKEv2 profiles for ${clients} certificates to ${path.join(outDir, "clients")} (${pki.revoked.length} certificates revoked)`,
             );
         } else if (options.out) {
             const bytes = userDataBytes(document);
@@ -151,7 +147,7 @@ async function main(): Promise<number> {
 }
 
 /**
- * DIR/clients/NAME/ for each user holding a certificate: what a person imports, and what any test
+ * DIR/clients/NAME/ for each certificate (NAME: the user, or NAME.DEVICE with users[N].devices): what a person imports, and what any test
  * bed dials in with. Written anew: a revoked or removed user's directory goes.
  */
 function writeClients(outDir: string, pki: PkiState): number {
@@ -168,12 +164,6 @@ function writeClients(outDir: string, pki: PkiState): number {
         fs.writeFileSync(path.join(dir, "ca.pem"), pki.ca.certPem);
     }
     return names.length;
-}
-
-/** Written mode 0600, an existing regular file's mode too (ssm-parameters.json holds secrets). */
-function writePrivate(file: string, content: string | Buffer): void {
-    fs.writeFileSync(file, content, { mode: 0o600 });
-    if (fs.statSync(file).isFile()) fs.chmodSync(file, 0o600);
 }
 
 main().then((code) => {

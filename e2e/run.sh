@@ -174,22 +174,38 @@ if [ -n "$SSM_PARAMS" ]; then
 else
   log "WARNING: no SSM parameters: the gateway's sync finds nothing to install"
 fi
-# IKEv2 (issue 10): each user's profiles as the render wrote them; the parameters after the second
-# IKEv2 user is revoked (a second render of the config with that user marked, into a copy of the
-# first render's CA state: what pulumi up writes after the change); certificates to be refused
+# IKEv2 (issue 10): each certificate's profiles as the render wrote them. The test bed adds two
+# IKEv2-only users of its own, BED_DEVICES (devices laptop and phone: a certificate each) and
+# BED_SOLO (one certificate), rendered into a copy of the first render's CA state: what pulumi up
+# does after users are added. That changes no byte the gateway gets (an IKEv2 certificate is
+# checked against the CA and has no L2TP login), which is checked here; it gives the two-devices
+# and revocation checks what they need whatever the config holds, and a user when the config has
+# no IKEv2 user. The parameters after BED_DEVICES is revoked come from a third render. The
+# foreign-CA and expired certificates are made by e2e/lib/ikev2-extra.ts.
+BED_DEVICES=e2e-devices; BED_SOLO=e2e-solo
 if [ -d "$WORK/render/clients" ]; then
-  cp -r "$WORK/render/clients" "$WORK/param/clients"
   CLIENT_NAMES=$(find "$WORK/render/clients" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort)
-  REVOKE=$(sed -n 2p <<< "$CLIENT_NAMES")
-  if [ -n "$REVOKE" ] && mkdir -p "$WORK/render-revoked" && cp "$WORK/render/pki-state.json" "$WORK/render-revoked/" \
-     && node "$E2E/lib/revoke-user.js" "$CONFIG" "$WORK/revoked.yaml" "$REVOKE" > "$WORK/render-revoked.log" 2>&1 \
+  mkdir -p "$WORK/render-bed" "$WORK/render-revoked" && cp "$WORK/render/pki-state.json" "$WORK/render-bed/"
+  { node "$E2E/lib/bed-config.js" "$CONFIG" "$WORK/bed-1.yaml" add-devices "$BED_DEVICES" \
+      && node "$E2E/lib/bed-config.js" "$WORK/bed-1.yaml" "$WORK/bed.yaml" add-solo "$BED_SOLO" \
+      && (cd "$ROOT" && npm run --silent render -- --config "$WORK/bed.yaml" "${RENDER_ARGS[@]}" "${OUT_ARGS[@]}" --out-dir "$WORK/render-bed"); } > "$WORK/render-bed.log" 2>&1 \
+    || { cat "$WORK/render-bed.log" >> "$WORK/render.log"; render_failed "rendering the config with the test bed's IKEv2 users failed"; }
+  for f in user-data ssm-parameters.json; do
+    cmp -s "$WORK/render/$f" "$WORK/render-bed/$f" || render_failed "the test bed's IKEv2-only users changed the gateway's $f (they must not: the gateway would not be the config's)"
+  done
+  cp -r "$WORK/render-bed/clients" "$WORK/param/clients"
+  echo "$BED_DEVICES $BED_SOLO" > "$WORK/param/ikev2-bed-users"
+  cp "$WORK/render-bed/pki-state.json" "$WORK/render-revoked/"
+  if node "$E2E/lib/bed-config.js" "$WORK/bed.yaml" "$WORK/revoked.yaml" revoke "$BED_DEVICES" > "$WORK/render-revoked.log" 2>&1 \
      && (cd "$ROOT" && npm run --silent render -- --config "$WORK/revoked.yaml" "${RENDER_ARGS[@]}" "${OUT_ARGS[@]}" --out-dir "$WORK/render-revoked") >> "$WORK/render-revoked.log" 2>&1; then
     cp "$WORK/render-revoked/ssm-parameters.json" "$WORK/param/ssm-ikev2-revoked.json"
-    log "IKEv2: profiles for $(wc -l <<< "$CLIENT_NAMES") users; the parameters with $REVOKE revoked rendered for ikev2_revoked_refused_session_ended"
+    log "IKEv2: profiles for the config's $(grep -c . <<< "$CLIENT_NAMES") certificates and the test bed's $BED_DEVICES.laptop, $BED_DEVICES.phone, $BED_SOLO; the parameters with $BED_DEVICES revoked for ikev2_revoked_refused_session_ended"
   else
-    log "WARNING: rendering the stack with $REVOKE revoked failed: $(tail -n 3 "$WORK/render-revoked.log" | tr '\n' ' ')"
+    log "WARNING: rendering the stack with $BED_DEVICES revoked failed: $(tail -n 3 "$WORK/render-revoked.log" | tr '\n' ' ')"
   fi
-  (cd "$ROOT" && npx --no-install ts-node --transpile-only e2e/lib/ikev2-extra.ts "$WORK/render" "$WORK/param/ikev2-extra" "$(sed -n 1p <<< "$CLIENT_NAMES")") > "$WORK/ikev2-extra.log" 2>&1 \
+  # the foreign-CA certificate bears the name of the user the platform checks use
+  N1=$(sed -n 1p <<< "$CLIENT_NAMES"); N1=${N1:-$BED_SOLO}
+  (cd "$ROOT" && npx --no-install ts-node --transpile-only e2e/lib/ikev2-extra.ts "$WORK/render-bed" "$WORK/param/ikev2-extra" "$N1") > "$WORK/ikev2-extra.log" 2>&1 \
     || log "WARNING: the foreign-CA and expired certificates could not be made: $(tail -n 3 "$WORK/ikev2-extra.log" | tr '\n' ' ')"
 fi
 E2E_SSM_PATH=$SSM_PATH E2E_PROFILE=$PROFILE node "$E2E/lib/params.js" "$CONFIG" "$WORK/param/params.json" "$MODE" "$PUBLIC_IP" "$HOLD" "$REBOOT" "$SKIP_REBOOT"

@@ -94,7 +94,7 @@ describe("where secrets flow", () => {
         expect(withParameters.status, withParameters.stderr).to.equal(0);
         expect(withParameters.stdout).to.equal("");
         expect(withParameters.stderr).to.match(
-            /^render: IKEv2 server certificate for 203\.0\.113\.10 [^\n]*\nwrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+, IKEv2 profiles for \d+ users to \S+ \(0 certificates revoked\)\n$/,
+            /^render: IKEv2 server certificate for 203\.0\.113\.10 [^\n]*\nwrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+, IKEv2 profiles for \d+ certificates to \S+ \(0 certificates revoked\)\n$/,
         );
         require("fs").rmSync(dir, { recursive: true, force: true });
     });

@@ -20,9 +20,18 @@ export interface VpnUser {
 export const METHODS = ["l2tp", "ikev2"] as const;
 export type Method = (typeof METHODS)[number];
 
-/** An IKEv2 user: a certificate of the stack's CA, and whether it must be refused (on the CRL). */
+/**
+ * An IKEv2 certificate of the stack's CA, and whether it must be refused (on the CRL). A user
+ * without devices has one, named as the user; users[N].devices gives one per device, named
+ * NAME.DEVICE (its CN, dNSName and the ID the device sends), so that the devices connect at once
+ * (pluto ends a session when another comes up with the same ID) and one can be revoked alone.
+ */
 export interface Ikev2User {
+    /** The certificate's name: the user's name, or NAME.DEVICE. */
     name: string;
+    /** For a device's certificate only: the user (users[N].name) and the device. */
+    user?: string;
+    device?: string;
     /** Bumped by the user to have a new certificate issued (the old one is revoked). */
     reissue: number;
     /** users[N].revoked: the certificate is on the CRL and nothing is issued again. */
@@ -34,7 +43,7 @@ export interface Ikev2Settings {
     pool: Cidr;
     /** What Libreswan hands out: the pool's hosts after the first (kept back, like L2TP's gateway address). */
     poolRange: AddressRange;
-    /** Every user with the ikev2 method, revoked ones included (their certificates go on the CRL). */
+    /** A certificate per user with the ikev2 method (per device with devices), revoked ones included (they go on the CRL). */
     users: Ikev2User[];
 }
 
@@ -257,7 +266,34 @@ export const IKEV2_NAME_PATTERN = /^[^/.][^/]*$/;
 const IKEV2_NAME_RULE = `no '/' and no leading '.'`;
 export const REISSUE_MAX = 1000000;
 
-const USER_FIELDS = ["name", "password", "ip", "methods", "revoked", "reissue"];
+const USER_FIELDS = ["name", "password", "ip", "methods", "revoked", "reissue", "devices"];
+
+/** users[N].devices[M]: a short word, so that NAME.DEVICE stays readable and unambiguous. */
+export const DEVICE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const DEVICE_MAX_LENGTH = 32;
+const DEVICE_RULE = `letters, digits, '-' and '_', starting with a letter or digit, at most ${DEVICE_MAX_LENGTH} characters`;
+
+/** users[N].devices: undefined when unset (one certificate named as the user). */
+function userDevices(value: unknown, at: string, c: Collector): string[] | undefined | null {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.length === 0) {
+        c.add(`${at}.devices: ${JSON.stringify(value)} is not valid; expected a non-empty list of device names such as ["phone", "laptop"] (leave it unset for one certificate named as the user)`);
+        return null;
+    }
+    const devices: string[] = [];
+    for (const [j, d] of value.entries()) {
+        if (typeof d !== "string" || !DEVICE_PATTERN.test(d) || d.length > DEVICE_MAX_LENGTH) {
+            c.add(`${at}.devices[${j}]: ${JSON.stringify(d)} is not a device name; allowed: ${DEVICE_RULE}`);
+            return null;
+        }
+        if (devices.includes(d)) {
+            c.add(`${at}.devices[${j}]: ${JSON.stringify(d)} is listed twice`);
+            return null;
+        }
+        devices.push(d);
+    }
+    return devices;
+}
 
 /** users[N].methods: a list of METHODS without repeats; both when unset. */
 function userMethods(value: unknown, at: string, c: Collector, name: unknown): Method[] | undefined {
@@ -304,7 +340,7 @@ function reissueCount(value: unknown, at: string, c: Collector): number | undefi
 
 function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { l2tp: VpnUser[]; ikev2: Ikev2User[] } {
     const value = parseStructured(raw, "users");
-    const shape = `a list of {name, password?, ip?, methods?, revoked?, reissue?}`;
+    const shape = `a list of {name, password?, ip?, methods?, revoked?, reissue?, devices?}`;
     if (value === undefined) {
         c.add(`${key("users")}: no users; set at least one with ` +
             `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`);
@@ -322,7 +358,7 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
     value.forEach((item, i) => {
         const at = `${key("users")}[${i}]`;
         if (item === null || typeof item !== "object" || Array.isArray(item)) {
-            c.add(`${at}: expected {name, password?, ip?, methods?, revoked?, reissue?}, got ${JSON.stringify(item)}`);
+            c.add(`${at}: expected {name, password?, ip?, methods?, revoked?, reissue?, devices?}, got ${JSON.stringify(item)}`);
             return;
         }
         const record = item as Record<string, unknown>;
@@ -334,9 +370,14 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
         const methods = userMethods(record.methods, at, c, name);
         const revoked = flag(record.revoked, `${at}.revoked`, c);
         const reissue = reissueCount(record.reissue, `${at}.reissue`, c);
-        if (methods === undefined || revoked === undefined || reissue === undefined) ok = false;
+        const devices = userDevices(record.devices, at, c);
+        if (methods === undefined || revoked === undefined || reissue === undefined || devices === null) ok = false;
         const l2tp = methods?.includes("l2tp") ?? false;
         const withIkev2 = methods?.includes("ikev2") ?? false;
+        if (devices && methods && !withIkev2) {
+            c.add(`${at}.devices: devices get IKEv2 certificates; this user has no ikev2 method (add "ikev2" to methods, or remove devices)`);
+            ok = false;
+        }
         // `pulumi config set --path` stores digits-only and true/false values as numbers and booleans.
         for (const [field, v] of [["name", name], ["password", password]] as const) {
             if (typeof v === "number" || typeof v === "boolean") {
@@ -424,8 +465,26 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
         if (!ok) return;
         if (!revoked) active++;
         if (l2tp && !revoked) users.push({ name: name as string, password: password as string, ...(staticIp ? { ip: staticIp } : {}) });
-        if (withIkev2) ikev2.push({ name: name as string, reissue: reissue!, revoked: revoked! });
+        if (withIkev2 && devices) {
+            for (const device of devices) {
+                ikev2.push({ name: `${name as string}.${device}`, user: name as string, device, reissue: reissue!, revoked: revoked! });
+            }
+        } else if (withIkev2) {
+            ikev2.push({ name: name as string, reissue: reissue!, revoked: revoked! });
+        }
     });
+    // A certificate's name is an ID pluto tells apart: NAME.DEVICE must be nobody else's.
+    const owners = new Map<string, string>();
+    for (const cert of ikev2) {
+        const owner = cert.device ? `${cert.user}'s device ${JSON.stringify(cert.device)}` : `user ${JSON.stringify(cert.name)}`;
+        const other = owners.get(cert.name);
+        if (other) {
+            c.add(`${key("users")}: the IKEv2 certificate name ${JSON.stringify(cert.name)} is both ${other} and ${owner}; rename one (device certificates are named NAME.DEVICE)`);
+        } else if (cert.name.length > NAME_MAX_LENGTH) {
+            c.add(`${key("users")}: ${owner}'s certificate name ${JSON.stringify(cert.name)} is longer than ${NAME_MAX_LENGTH} characters (a certificate's common name); shorten the name or the device`);
+        }
+        owners.set(cert.name, owner);
+    }
     if (active === 0 && c.problems.length === 0) {
         c.add(`${key("users")}: every user is revoked; at least one must be able to connect`);
     }

@@ -26,11 +26,12 @@ describe("client command", function () {
     let dir: string;
 
     before(async () => {
-        // alice and "o'neil $x" current, bob revoked
+        // alice, "o'neil $x" and carol's two devices current, bob revoked
+        const devices = ["carol.laptop", "carol.phone"].map((name) => ({ name, reissue: 0, revoked: false }));
         const first = await reconcilePki(undefined, {
             caName: CA_NAME,
             address: ADDRESS,
-            users: ["alice", "bob", "o'neil$x"].map((name) => ({ name, reissue: 0, revoked: false })),
+            users: [...["alice", "bob", "o'neil$x"].map((name) => ({ name, reissue: 0, revoked: false })), ...devices],
             now: T0,
         });
         state = await reconcilePki(first, {
@@ -40,6 +41,7 @@ describe("client command", function () {
                 { name: "alice", reissue: 0, revoked: false },
                 { name: "bob", reissue: 0, revoked: true },
                 { name: "o'neil$x", reissue: 0, revoked: false },
+                ...devices,
             ],
             now: T0,
         });
@@ -158,14 +160,28 @@ describe("client command", function () {
     it("an unknown user: exit 2, naming --user and the known users", () => {
         const r = text(client(["--state", stateFile, "--user", "mallory", "--format", "ca"]));
         expect(r.status).to.equal(2);
-        expect(r.stderr).to.contain(`--user "mallory": no such IKEv2 user in the stack's CA; known users: alice, o'neil$x`);
+        expect(r.stderr).to.contain(`--user "mallory": no such IKEv2 certificate in the stack's CA; certificates (NAME or NAME.DEVICE): alice, carol.laptop, carol.phone, o'neil$x`);
         expect(r.stdout).to.equal("");
+    });
+
+    it("a device's certificate: --device DEVICE is NAME.DEVICE's; the user alone lists the devices", () => {
+        const byDevice = text(client(["--state", stateFile, "--user", "carol", "--device", "phone", "--format", "sswan"]));
+        expect(byDevice.status, byDevice.stderr).to.equal(0);
+        expect(byDevice.stdout).to.equal(strongswanProfile(state, "carol.phone"));
+        expect(text(client(["--state", stateFile, "--user", "carol.phone", "--format", "sswan"])).stdout).to.equal(byDevice.stdout);
+        expect(byDevice.stdout).to.not.equal(strongswanProfile(state, "carol.laptop"));
+        const bare = text(client(["--state", stateFile, "--user", "carol", "--format", "sswan"]));
+        expect(bare.status).to.equal(2);
+        expect(bare.stderr).to.contain(`--user "carol": this user has a certificate per device; add --device with one of: laptop, phone`);
+        const unknown = text(client(["--state", stateFile, "--user", "carol", "--device", "tablet", "--format", "sswan"]));
+        expect(unknown.status).to.equal(2);
+        expect(unknown.stderr).to.contain(`--user "carol" --device "tablet": no such IKEv2 certificate`);
     });
 
     it("a revoked user: exit 2, saying it is revoked", () => {
         const r = text(client(["--state", stateFile, "--user", "bob", "--format", "mobileconfig"]));
         expect(r.status).to.equal(2);
-        expect(r.stderr).to.contain(`--user "bob": revoked; a revoked user has no certificate`);
+        expect(r.stderr).to.contain(`--user "bob": revoked; a revoked certificate is not issued again`);
         expect(r.stdout).to.equal("");
     });
 

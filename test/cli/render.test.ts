@@ -129,6 +129,33 @@ describe("render command", function () {
         }
     });
 
+    it("writes a profile directory per device (NAME.DEVICE); a device removed is revoked, the others kept byte for byte", () => {
+        const base = parse(fs.readFileSync(EXAMPLE, "utf8"));
+        const withDevices = (devices: string[]) =>
+            tempFile("Pulumi.example.yaml", stringify({ ...base, config: { ...base.config, "vpn-gateway:users": [
+                { name: "alice", password: "alice-Passw0rd!", devices },
+                { name: "bob", password: "bob-s3cret-pass" },
+            ] } }));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+        const first = render("--config", withDevices(["phone", "laptop"]), "--out-dir", dir);
+        expect(first.status, first.stderr).to.equal(0);
+        expect(fs.readdirSync(path.join(dir, "clients")).sort()).to.deep.equal(["alice.laptop", "alice.phone", "bob"]);
+        expect(fs.readdirSync(path.join(dir, "clients", "alice.phone")).sort()).to.deep.equal(
+            ["alice.phone.mobileconfig", "alice.phone.p12", "alice.phone.p12.password", "alice.phone.sswan", "ca.pem"],
+        );
+        const before = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
+        const second = render("--config", withDevices(["phone"]), "--out-dir", dir);
+        expect(second.status, second.stderr).to.equal(0);
+        expect(second.stderr).to.contain("(1 certificates revoked)");
+        const after = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
+        expect(fs.readdirSync(path.join(dir, "clients")).sort()).to.deep.equal(["alice.phone", "bob"]);
+        expect(after.users["alice.phone"]).to.deep.equal(before.users["alice.phone"]);
+        expect(after.users.bob).to.deep.equal(before.users.bob);
+        expect(after.revoked).to.deep.equal([
+            { serial: before.users["alice.laptop"].serial, name: "alice.laptop", revokedAt: after.updatedAt, reason: "cessationOfOperation" },
+        ]);
+    });
+
     it("gives the same user-data bytes after a change of users or PSK; only ssm-parameters.json changes", () => {
         const base = parse(fs.readFileSync(EXAMPLE, "utf8"));
         const changed = {

@@ -81,7 +81,7 @@ describe("settings", () => {
         });
         it("rejects a structure that is not a list of records", () => {
             rejects({ users: "alice" }, "vpn-gateway:users", /expected a list/);
-            rejects({ users: [42] }, "vpn-gateway:users[0]", /expected \{name, password\?, ip\?, methods\?, revoked\?, reissue\?\}/);
+            rejects({ users: [42] }, "vpn-gateway:users[0]", /expected \{name, password\?, ip\?, methods\?, revoked\?, reissue\?, devices\?\}/);
             rejects({ users: [{ name: "a", password: "p", role: "x" }] }, "vpn-gateway:users[0].role", /unknown field/);
         });
         for (const [label, name] of [
@@ -190,6 +190,35 @@ describe("settings", () => {
             rejects({ users: [{ name: "a", password: "pw-a-12345", revoked: "yes" }] }, "vpn-gateway:users[0].revoked", /true or false/);
             const s = settings({ users: [{ name: "a", password: "pw-a-12345", reissue: "3", revoked: "true" }, { name: "b", password: "pw-b-12345" }] });
             expect(s.ikev2.users[0]).to.deep.equal({ name: "a", reissue: 3, revoked: true });
+        });
+        it("gives a user with devices a certificate per device, named NAME.DEVICE, revoked together with the user", () => {
+            const s = settings({
+                users: [
+                    { name: "alice", password: "alice-Passw0rd!", devices: ["phone", "laptop"], reissue: 2 },
+                    { name: "bob", methods: ["ikev2"], devices: ["tab_1"], revoked: true },
+                ],
+            });
+            expect(s.users.map((u) => u.name)).to.deep.equal(["alice"]);
+            expect(s.ikev2.users).to.deep.equal([
+                { name: "alice.phone", user: "alice", device: "phone", reissue: 2, revoked: false },
+                { name: "alice.laptop", user: "alice", device: "laptop", reissue: 2, revoked: false },
+                { name: "bob.tab_1", user: "bob", device: "tab_1", reissue: 0, revoked: true },
+            ]);
+        });
+        it("refuses bad devices: not a list, an empty list, a bad or repeated name, devices without ikev2, a name taken twice, too long", () => {
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: "phone" }] }, "vpn-gateway:users[0].devices", /non-empty list of device names/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: [] }] }, "vpn-gateway:users[0].devices", /non-empty list of device names/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["my phone"] }] }, "vpn-gateway:users[0].devices[0]", /not a device name; allowed: letters, digits/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: [".x"] }] }, "vpn-gateway:users[0].devices[0]", /not a device name/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["x".repeat(33)] }] }, "vpn-gateway:users[0].devices[0]", /at most 32/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["p", "p"] }] }, "vpn-gateway:users[0].devices[1]", /twice/);
+            rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["l2tp"], devices: ["p"] }] }, "vpn-gateway:users[0].devices", /no ikev2 method/);
+            rejects(
+                { users: [{ name: "alice", password: "pw-a-12345", devices: ["phone"] }, { name: "alice.phone", password: "pw-b-12345" }] },
+                "vpn-gateway:users",
+                /"alice.phone" is both alice's device "phone" and user "alice.phone"/,
+            );
+            rejects({ users: [{ name: "n".repeat(60), password: "pw-a-12345", devices: ["phone"] }] }, "vpn-gateway:users", /longer than 64 characters/);
         });
         it("keeps a name that cannot name a profile's files out of IKEv2 unless asked, and then refuses it", () => {
             const s = settings({ users: [{ name: "team/alice", password: "pw-alice-1" }] });

@@ -183,7 +183,7 @@ if [ -e $STATE/phase1.done ]; then
   done
   if [ $ok = yes ]; then check reboot_clients_reconnect PASS "${msg% ;}"; else check reboot_clients_reconnect FAIL "${msg}"; fi
   if { profile_has full || profile_has platforms; }; then
-    n1=$(ikev2_users | sed -n 1p)
+    n1=$(ikev2_first)
     client_down c2 >/dev/null 2>&1
     if [ -n "$n1" ] && ikev2_platform android c2 "$n1" && ikev2_up c2 && ikev2_reaches c2; then
       check reboot_ikev2_reconnects PASS "$n1 (IKEv2) got $I_LEASE (up in ${I_SECS}s); $IR_MSG"

@@ -20,8 +20,18 @@ IKEV2_REFUSE_BOUND=${E2E_IKEV2_REFUSE_BOUND:-150}  # seconds from then to the re
 CLIENTS=/srv/e2e/clients
 EXTRA=/srv/e2e/ikev2-extra
 I_LEASE=""; I_ERR=""; I_SECS=""
-# the users the render wrote profiles for, in byte order (run.sh revokes the second)
-ikev2_users() { find "$CLIENTS" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | LC_ALL=C sort; }
+# run.sh's own IKEv2-only users, "DEVICES SOLO": DEVICES has two devices (certificates
+# DEVICES.laptop and DEVICES.phone), SOLO one certificate; run.sh renders the parameters with
+# DEVICES revoked
+BED_DEVICES=""; BED_SOLO=""
+[ -s /srv/e2e/ikev2-bed-users ] && read -r BED_DEVICES BED_SOLO < /srv/e2e/ikev2-bed-users
+# the config's certificates (not the test bed's) the render wrote profiles for, in byte order
+ikev2_users() {
+  find "$CLIENTS" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | LC_ALL=C sort \
+    | grep -vxF -e "$BED_DEVICES.laptop" -e "$BED_DEVICES.phone" -e "$BED_SOLO" || true
+}
+# the certificate the platform checks and the reboot use: the config's first, else the test bed's
+ikev2_first() { local n; n=$(ikev2_users | sed -n 1p); echo "${n:-$BED_SOLO}"; }
 
 # ikev2_files NS P12 PASSWORD CA: a client namespace's strongSwan files (the PKCS#12 where swanctl
 # looks for one: NS's swanctl directory's pkcs12/)
@@ -184,47 +194,54 @@ ikev2_refused_check() {  # ikev2_refused_check CHECK NS NAME DIR WHY_REGEX
   ikev2_down "$ns" >/dev/null 2>&1
 }
 
+ikev2_none() { local n; for n in "$@"; do ikev2_has "$n" && return 1; done; return 0; }
+
 run_ikev2_checks() {
-  local names n1 n2 since t0 ok msg
-  names=$(ikev2_users)
-  n1=$(echo "$names" | sed -n 1p); n2=$(echo "$names" | sed -n 2p)
-  if [ -z "$n1" ] || [ -z "$n2" ]; then
-    for c in $IKEV2_CHECKS; do check "$c" FAIL "the render wrote no profiles for two users under $CLIENTS (${names//$'\n'/ })"; done
+  local n1 d1 d2 lease3 since t0 ok msg c
+  n1=$(ikev2_first); d1=$BED_DEVICES.laptop; d2=$BED_DEVICES.phone
+  if [ -z "$BED_DEVICES" ] || [ -z "$n1" ] || [ ! -d "$CLIENTS/$n1" ] || [ ! -d "$CLIENTS/$d1" ] || [ ! -d "$CLIENTS/$d2" ]; then
+    for c in $IKEV2_CHECKS; do check "$c" FAIL "no profiles for '$n1', '$d1' and '$d2' under $CLIENTS ($(find "$CLIENTS" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null))"; done
     return
   fi
+  [ "$n1" = "$BED_SOLO" ] && echo "INFO the config has no IKEv2 user: the platform checks use the test bed's $BED_SOLO"
   # c2 is on the internet: each platform in turn
   ikev2_platform_check ikev2_android android c2 "$n1"
   ikev2_platform_check ikev2_apple apple c2 "$n1"
   ikev2_platform_check ikev2_windows windows c2 "$n1"
   ikev2_platform_check ikev2_sswan sswan c2 "$n1"
   # behind the home NAT where user 1's L2TP session is up (c1): an IKEv2 device (c3) beside it
-  if ikev2_platform android c3 "$n2" && ikev2_up c3 && ikev2_reaches c3 && pings c1 "$GWPPP"; then
-    check ikev2_with_l2tp_behind_one_nat PASS "$n2 (IKEv2, c3, $I_LEASE) and $U1 (L2TP, c1) behind one NAT, both through: $IR_MSG"
+  if ikev2_platform android c3 "$d1" && ikev2_up c3 && ikev2_reaches c3 && pings c1 "$GWPPP"; then
+    lease3=$I_LEASE
+    check ikev2_with_l2tp_behind_one_nat PASS "$d1 (IKEv2, c3, $I_LEASE) and $U1 (L2TP, c1) behind one NAT, both through: $IR_MSG"
   else
-    check ikev2_with_l2tp_behind_one_nat FAIL "$n2 on c3: ${I_ERR:-$IR_MSG}; L2TP on c1: $(pings c1 "$GWPPP" && echo up || echo down)"
+    check ikev2_with_l2tp_behind_one_nat FAIL "$d1 on c3: ${I_ERR:-$IR_MSG}; L2TP on c1: $(pings c1 "$GWPPP" && echo up || echo down)"
   fi
-  # a second device of user 1 behind the same NAT (its own certificate: user n1's) while n2's stays
+  # the same user's second device behind the same NAT, with its own certificate: both sessions at once
+  # (pluto would end the first if the second came with the same ID)
   ikev2_down c2 >/dev/null 2>&1
   client_down c1 >/dev/null 2>&1
-  if ikev2_platform android c1 "$n1" && ikev2_up c1 && ikev2_reaches c1 && ikev2_reaches c3; then
-    check ikev2_two_devices_one_nat PASS "$n1 (c1) and $n2 (c3) behind one NAT, both through; gateway SAs: $(ikev2_ids | tr '\n' ' ')"
+  if ikev2_platform android c1 "$d2" && ikev2_up c1 && ikev2_reaches c1 && ikev2_reaches c3 && ikev2_has "$d1" && ikev2_has "$d2"; then
+    check ikev2_two_devices_one_nat PASS "$BED_DEVICES's two devices behind one NAT, a certificate each, both through: $d1 (c3, ${lease3:-?}) and $d2 (c1, $I_LEASE); gateway SAs: $(ikev2_ids | tr '\n' ' ')"
   else
-    check ikev2_two_devices_one_nat FAIL "c1: ${I_ERR:-$IR_MSG}; gateway SAs: $(ikev2_ids | tr '\n' ' ')"
+    check ikev2_two_devices_one_nat FAIL "$d2 on c1: ${I_ERR:-$IR_MSG}; gateway SAs: $(ikev2_ids | tr '\n' ' ')"
   fi
   ikev2_refused_check ikev2_foreign_ca_refused c2 "$n1" "$EXTRA/foreign/$n1" "SEC_ERROR_UNKNOWN_ISSUER|SEC_ERROR_UNTRUSTED_ISSUER|NSS: ERROR"
   ikev2_refused_check ikev2_expired_refused c2 expired-e2e "$EXTRA/expired/expired-e2e" "SEC_ERROR_EXPIRED_CERTIFICATE"
-  # revocation: n2 revoked in SSM (the product's own parameters from a render with n2 revoked);
-  # n2's session (c3) must end within IKEV2_BOUND seconds, n1's (c1) stay; n2 refused after
+  # revocation: user BED_DEVICES revoked in SSM (the product's own parameters from a render with
+  # the user marked revoked); both devices' sessions (c3, c1) must end within IKEV2_BOUND seconds,
+  # another user's (n1 on c2) stay; the revoked user refused after
   if [ ! -s /srv/e2e/ssm-ikev2-revoked.json ]; then
     check ikev2_revoked_refused_session_ended FAIL "no /srv/e2e/ssm-ikev2-revoked.json from run.sh"
+  elif ! { ikev2_platform android c2 "$n1" && ikev2_up c2; }; then
+    check ikev2_revoked_refused_session_ended FAIL "$n1 (the user who must stay up) did not connect on c2: $I_ERR"
   else
     since=$(journal_now)
     ssm_put_all /srv/e2e/ssm-ikev2-revoked.json "$(pj ssm_path)/ikev2/"
     t0=$(awk '{print $1}' /proc/uptime)
-    if live_wait "$t0" "$IKEV2_BOUND" ikev2_gone "$n2"; then
-      ok=yes; msg="$n2's IKEv2 session ended ${LW}s after the CRL reached SSM"
-    else ok=no; msg="$n2's session still up after ${LW}s"; fi
-    if ikev2_has "$n1" && ip netns exec c1 curl -s --max-time 10 "http://$FAR:8080/" | grep -q "$PUB"; then
+    if live_wait "$t0" "$IKEV2_BOUND" ikev2_none "$d1" "$d2"; then
+      ok=yes; msg="$BED_DEVICES revoked: the sessions of $d1 and $d2 ended ${LW}s after the CRL reached SSM"
+    else ok=no; msg="$BED_DEVICES revoked: after ${LW}s the gateway still has $(ikev2_ids | grep -F "$BED_DEVICES." | tr '\n' ' ')"; fi
+    if ikev2_has "$n1" && ip netns exec c2 curl -s --max-time 10 "http://$FAR:8080/" | grep -q "$PUB"; then
       msg="$msg; $n1's stayed up and through"
     else ok=no; msg="$msg; $n1's session did not stay"; fi
     # refused: at once where pluto fetched the CRL (Libreswan 5), else once NSS in pluto drops
@@ -233,15 +250,15 @@ run_ikev2_checks() {
     t0=$(awk '{print $1}' /proc/uptime)
     while :; do
       tries=$((tries + 1)); ikev2_down c3 >/dev/null 2>&1
-      if ikev2_platform android c3 "$n2" && ! ikev2_up c3; then
+      if ikev2_platform android c3 "$d1" && ! ikev2_up c3; then
         journalctl -u ipsec --since "$since" --no-pager | grep -q REVOKED && { refused=yes; break; }
       fi
       awk -v e="$(since_secs "$t0")" -v b="$IKEV2_REFUSE_BOUND" 'BEGIN {exit !(e >= b)}' && break
       sleep 10
     done
     if [ $refused = yes ]; then
-      msg="$msg; $n2 refused $(since_secs "$t0")s later (attempt $tries): $(journalctl -u ipsec --since "$since" --no-pager | grep -m1 REVOKED | sed 's/.*NSS: //')"
-    else ok=no; msg="$msg; $n2 still not refused after $(since_secs "$t0")s ($tries attempts): ${I_LEASE:+got $I_LEASE}${I_ERR}"; fi
+      msg="$msg; $d1 refused $(since_secs "$t0")s later (attempt $tries): $(journalctl -u ipsec --since "$since" --no-pager | grep -m1 REVOKED | sed 's/.*NSS: //')"
+    else ok=no; msg="$msg; $d1 still not refused after $(since_secs "$t0")s ($tries attempts): ${I_LEASE:+got $I_LEASE}${I_ERR}"; fi
     if [ $ok = yes ]; then check ikev2_revoked_refused_session_ended PASS "$msg"; else
       check ikev2_revoked_refused_session_ended FAIL "$msg"
       journalctl -u vpn-gateway-sync -u ipsec --since "$since" --no-pager | tail -n 25 | sed 's/^/  | /'
