@@ -27,10 +27,10 @@ One device per public address at a time: a second L2TP/IPsec device behind the s
   connected one is refused (the first keeps its session); a device that reconnects through a new
   NAT port may wait up to 2 minutes.
 
-IKEv2 (a certificate per user from the stack's own CA; no password, no PSK)
-IKEv2 users: ${ikev2Names.join(", ") || "(none)"}
+IKEv2 (a certificate per user, or per device, from the stack's own CA; no password, no PSK)
+IKEv2 certificates (a user's name, or NAME.DEVICE for users[N].devices): ${ikev2Names.join(", ") || "(none)"}
 Each user's files and steps come from the stack's CA state (the secret output pki), on the
-deploying machine: npm run client -- --user NAME --format FORMAT [--out FILE]
+deploying machine: npm run client -- --user NAME [--device DEVICE] --format FORMAT [--out FILE]
   macOS / iOS: --format mobileconfig (a configuration profile: certificate, CA and VPN in one)
   Windows 10/11: --format windows (PowerShell steps), with --format p12 --out NAME.p12
   Android 12+: --format android (the built-in IKEv2/IPSec RSA client, or the strongSwan app with

@@ -434,10 +434,12 @@ describe("AWS resources (mock runtime)", () => {
     });
 
     it("says where IKEv2 profiles come from: npm run client per user and format, or a local render's DIR/clients/NAME/", async () => {
-        const text = await value((await run({ users: [...USERS, { name: "dave", methods: ["ikev2"] }, { name: "erin", methods: ["ikev2"], revoked: true }] })).connectionInstructions);
+        const text = await value(
+            (await run({ users: [...USERS, { name: "dave", methods: ["ikev2"], devices: ["phone", "laptop"] }, { name: "erin", methods: ["ikev2"], revoked: true }] })).connectionInstructions,
+        );
         expect(text).to.contain("L2TP/IPsec users: alice, bob\n");
-        expect(text).to.contain("IKEv2 users: alice, bob, dave\n");
-        expect(text).to.contain("npm run client -- --user NAME --format FORMAT");
+        expect(text).to.contain("IKEv2 certificates (a user's name, or NAME.DEVICE for users[N].devices): alice, bob, dave.phone, dave.laptop\n");
+        expect(text).to.contain("npm run client -- --user NAME [--device DEVICE] --format FORMAT");
         for (const format of ["mobileconfig", "windows", "android", "sswan", "networkmanager", "p12", "p12-password", "ca"]) expect(text).to.contain(`--format ${format}`);
         expect(text).to.contain("npm run render -- --out-dir DIR) writes the same profiles to DIR/clients/NAME/");
         expect(text).not.to.contain("PRIVATE KEY");
