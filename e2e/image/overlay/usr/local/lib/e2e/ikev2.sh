@@ -153,7 +153,8 @@ ikev2_ids() { ipsec whack --trafficstatus 2>/dev/null | grep '"ikev2-cert"' | se
 # ikev2_has NAME: user NAME has an IKEv2 SA now, whichever form of ID their client sent
 ikev2_has() { ikev2_ids | grep -qxF -e "@$1" -e "CN=$1" -e "$1"; }
 
-ikev2_gone() { ! ikev2_has "$1"; }
+# ikev2_none NAME...: none of them has an IKEv2 SA now
+ikev2_none() { local n; for n in "$@"; do ikev2_has "$n" && return 1; done; return 0; }
 
 ikev2_platform_check() {  # ikev2_platform_check CHECK PLATFORM NS NAME
   local c=$1 platform=$2 ns=$3 name=$4 extra=""
@@ -193,8 +194,6 @@ ikev2_refused_check() {  # ikev2_refused_check CHECK NS NAME DIR WHY_REGEX
   fi
   ikev2_down "$ns" >/dev/null 2>&1
 }
-
-ikev2_none() { local n; for n in "$@"; do ikev2_has "$n" && return 1; done; return 0; }
 
 run_ikev2_checks() {
   local n1 d1 d2 lease3 since t0 ok msg c
