@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import Mustache from "mustache";
+import { assetPath } from "../assets";
 
 export interface BootFile {
     path: string;
@@ -28,7 +29,7 @@ export interface BootComponent {
     enableOnly?: string[];
 }
 
-export const TEMPLATE_DIR = path.join(__dirname, "..", "..", "templates");
+export const TEMPLATE_DIR = assetPath("templates");
 
 /**
  * Renders a template, given by its path relative to templates/ (templates/<part>/<the gateway
