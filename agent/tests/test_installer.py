@@ -1,9 +1,12 @@
-"""Tests of the first boot's installer of the sync (templates/sync/vpn-gateway-sync-install.mustache).
+"""Tests of the first boot's installer of the agent (files/sync/vpn-gateway-sync-install), which
+fetches the zipapp from PATH/program/1..N, checks its SHA-256 over the bytes and installs it.
 
-The program runs unchanged against a real boto3 SSM client under botocore's Stubber (every request
-and response checked against the SSM API model), in a temporary directory, with a fake clock.
+The installer is a file the gateway gets as it is, not a module of the package: a script without a
+.py suffix, loaded here through a SourceFileLoader. It runs unchanged against a real boto3 SSM
+client under botocore's Stubber (every request and response checked against the SSM API model), in
+a temporary directory, with a fake clock.
 
-    /usr/bin/python3 -B -m unittest discover -s test/boot/sync -v
+    python3 -m pytest -q agent/tests/test_installer.py
 """
 
 from __future__ import annotations
@@ -17,22 +20,24 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from unittest import mock
 
-sys.dont_write_bytecode = True
+sys.dont_write_bytecode = True  # no __pycache__ beside the installer
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 import boto3  # noqa: E402
-import botocore.exceptions  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[3]
-INSTALLER = ROOT / "templates" / "sync" / "vpn-gateway-sync-install.mustache"
+ROOT = Path(__file__).resolve().parents[2]
+INSTALLER = ROOT / "files" / "sync" / "vpn-gateway-sync-install"
+sys.path.insert(0, str(ROOT / "agent"))
+import build  # noqa: E402
 PATH = "/vpn-gateway/dev"
 REGION = "eu-west-1"
 # Hex digits compress to about half: a program of several 4096-character chunks.
@@ -167,7 +172,8 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(install.assemble(chunks_of(PROGRAM), DIGEST), PROGRAM)
 
     def test_usage_and_config(self) -> None:
-        for argv in ([], [DIGEST], ["xyz", "3"], [DIGEST, "0"], [DIGEST, "three"]):
+        cases: list[list[str]] = [[], [DIGEST], ["xyz", "3"], [DIGEST, "0"], [DIGEST, "three"]]
+        for argv in cases:
             with self.subTest(argv=argv):
                 self.assertEqual(self.bed.run(*argv)[0], 2)
         self.bed.config.write_text("{}")
@@ -175,6 +181,20 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertIn("KeyError", log)
 
-
-if __name__ == "__main__":
-    unittest.main()
+    def test_installs_the_agents_zipapp_byte_for_byte_and_it_runs(self) -> None:
+        # the gateway's program is a zip: bytes that are not UTF-8, hashed and written as bytes
+        program = build.zipapp_bytes()
+        with self.assertRaises(UnicodeDecodeError):
+            program.decode("utf-8")
+        chunks = chunks_of(program)
+        digest = hashlib.sha256(program).hexdigest()
+        self.bed.answer(dict(enumerate(chunks, 1)), len(chunks))
+        status, log = self.bed.run(digest, str(len(chunks)))
+        self.assertEqual(status, 0, log)
+        self.assertEqual(self.bed.target.read_bytes(), program)
+        self.assertEqual(stat.S_IMODE(self.bed.target.stat().st_mode), 0o755)
+        usage = subprocess.run([str(self.bed.target)], capture_output=True, text=True)
+        self.assertEqual((usage.returncode, usage.stderr.strip()), (2, "usage: vpn-gateway-sync boot|once"))
+        status, log = self.bed.run(digest, str(len(chunks)))
+        self.assertEqual(status, 0)
+        self.assertIn("installed already", log)
