@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { RawConfig, Settings, parseSettings } from "../components/config/settings";
-import { BootInput, TEMPLATE_DIR } from "../components/boot/bootFile";
+import { BootInput, FILES_DIR, TEMPLATE_DIR } from "../components/boot/bootFile";
 import { IpsecInput } from "../components/boot/ipsec";
 
 /** The region and parameter path the tests render for: the mock runtime's stack is "test". */
@@ -80,45 +80,56 @@ export interface SyncReading {
 }
 
 /**
- * Runs the gateway's own sync program (templates/sync/vpn-gateway-sync.mustache, with the
- * distribution's Python) over each case at once: it loads sync.json as written by the user-data,
- * checks the parameters' values as it does after decrypting them, and renders chap-secrets and
- * ipsec.secrets from them.
+ * Runs the gateway's own agent (the zipapp npm run build:agent writes, with the distribution's
+ * Python) over each case at once: it loads sync.json as written by the user-data, checks the
+ * parameters' values as it does after decrypting them, and renders chap-secrets and ipsec.secrets
+ * from them.
  */
 export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ name: string; value: string }> }>): SyncReading[] {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { spawnSync } = require("child_process") as typeof import("child_process");
     const root = require("path").join(__dirname, "..");
     const code = [
-        "import importlib.machinery, importlib.util, json, os, sys, tempfile",
-        "loader = importlib.machinery.SourceFileLoader('vpn_gateway_sync', 'templates/sync/vpn-gateway-sync.mustache')",
-        "sync = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))",
-        "sys.modules[loader.name] = sync",
-        "loader.exec_module(sync)",
+        "import json, os, sys, tempfile",
+        "sys.path.insert(0, sys.argv[1])",
+        "from vpn_gateway_agent.configuration import check_configuration",
+        "from vpn_gateway_agent.secretsfiles import render_chap_secrets, render_ipsec_secrets",
+        "from vpn_gateway_agent.settings import load_config",
         "out = []",
         "directory = tempfile.mkdtemp()",
         "for case in json.load(sys.stdin):",
         "    file = os.path.join(directory, 'sync.json')",
         "    with open(file, 'w') as f: f.write(case['syncJson'])",
-        "    config = sync.load_config(file)",
-        "    configuration, problems = sync.check_configuration({p['name']: p['value'] for p in case['parameters']}, config)",
+        "    config = load_config(file)",
+        "    configuration, problems = check_configuration({p['name']: p['value'] for p in case['parameters']}, config)",
         "    if configuration is None:",
         "        out.append({'problems': problems}); continue",
         "    out.append({'problems': problems, 'psk': configuration.psk,",
         "                'users': {n: [u.name, u.password, u.ip] for n, u in configuration.users.items()},",
-        "                'chapSecrets': sync.render_chap_secrets(configuration, config), 'ipsecSecrets': sync.render_ipsec_secrets(configuration, config)})",
+        "                'chapSecrets': render_chap_secrets(configuration, config), 'ipsecSecrets': render_ipsec_secrets(configuration, config)})",
         "json.dump(out, sys.stdout)",
     ].join("\n");
-    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code], { cwd: root, input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const zipapp = require("path").join(root, "dist", "agent", "vpn-gateway-sync.pyz");
+    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code, zipapp], { cwd: root, input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     if (r.error) throw new Error(`the sync's check needs /usr/bin/python3 with boto3 (bash scripts/setup.sh test): ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`the sync program failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`the sync program failed (is it built? npm run build:agent): ${r.stderr}`);
     return JSON.parse(r.stdout);
+}
+
+/** Every file under dir, at any depth, by its path relative to dir ('/'-separated), sorted. */
+function filesUnder(dir: string): string[] {
+    return (fs.readdirSync(dir, { recursive: true }) as string[])
+        .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+        .map((f) => f.split(path.sep).join("/"))
+        .sort();
 }
 
 /** Every template file, at any depth, by its path relative to templates/ (as renderTemplate takes it). */
 export function templateFiles(): string[] {
-    return (fs.readdirSync(TEMPLATE_DIR, { recursive: true }) as string[])
-        .filter((f) => fs.statSync(path.join(TEMPLATE_DIR, f)).isFile())
-        .map((f) => f.split(path.sep).join("/"))
-        .sort();
+    return filesUnder(TEMPLATE_DIR);
+}
+
+/** Every plain file, at any depth, by its path relative to files/ (as plainFile takes it). */
+export function plainFiles(): string[] {
+    return filesUnder(FILES_DIR);
 }

@@ -5,7 +5,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, DEFAULTS, parseSettings } from "../components/config/settings";
 import { rawConfigFromStackFile } from "../components/config/stackFile";
-import { templateFiles } from "./helpers";
+import { plainFiles, templateFiles } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
@@ -90,8 +90,10 @@ describe("Node.js", () => {
 
 describe("gateway scripts", () => {
     it("never pipe into grep -q under pipefail (the writer can die of SIGPIPE and fail the pipeline)", () => {
-        const dir = path.join(__dirname, "..", "templates");
-        const scripts = templateFiles().filter((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("pipefail"));
+        // the gateway's scripts: templates and plain files alike, by their path in the repository
+        const dir = path.join(__dirname, "..");
+        const all = [...templateFiles().map((f) => path.join("templates", f)), ...plainFiles().map((f) => path.join("files", f))];
+        const scripts = all.filter((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("pipefail"));
         expect(scripts.length).to.be.greaterThan(1);
         for (const f of scripts) {
             const code = fs

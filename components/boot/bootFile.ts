@@ -15,6 +15,11 @@ export interface BootFile {
      * Not part of the user-data: it lets a test tie every template to the gateway file it becomes.
      */
     template?: string;
+    /**
+     * The plain file the content was read from, relative to files/ (none for a template or inline
+     * content). Not part of the user-data either: the same tie for the files that hold no tag.
+     */
+    source?: string;
 }
 
 export interface BootComponent {
@@ -30,6 +35,8 @@ export interface BootComponent {
 }
 
 export const TEMPLATE_DIR = assetPath("templates");
+/** The gateway's files that are no template (no Mustache tag): files/<part>/<the gateway file's name>. */
+export const FILES_DIR = assetPath("files");
 
 /**
  * Renders a template, given by its path relative to templates/ (templates/<part>/<the gateway
@@ -48,6 +55,11 @@ export function bootFile(filePath: string, permissions: string, content: string)
 /** A file whose content is a template rendered with view; it remembers which template. */
 export function templateFile(filePath: string, permissions: string, template: string, view: object = {}): BootFile {
     return { ...bootFile(filePath, permissions, renderTemplate(template, view)), template };
+}
+
+/** A file whose content is a plain file of the package, given by its path relative to files/, as it is. */
+export function plainFile(filePath: string, permissions: string, source: string): BootFile {
+    return { ...bootFile(filePath, permissions, fs.readFileSync(path.join(FILES_DIR, source), "utf8")), source };
 }
 
 /**

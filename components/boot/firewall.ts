@@ -2,7 +2,7 @@
 // the public interface found at boot. Applied by its own unit at every boot, so the rules persist
 // without iptables-persistent (absent from some images).
 import { ClientPool, Ikev2Settings } from "../config/settings";
-import { BootComponent, templateFile } from "./bootFile";
+import { BootComponent, plainFile, templateFile } from "./bootFile";
 
 export const FIREWALL_SCRIPT = "/usr/local/sbin/vpn-gateway-firewall";
 
@@ -28,7 +28,7 @@ export function firewall(input: FirewallInput): BootComponent {
                 adminCidr: input.adminCidr,
                 clientToClient: input.allowClientToClient,
             }),
-            templateFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", "firewall/vpn-gateway-firewall.service.mustache"),
+            plainFile("/etc/systemd/system/vpn-gateway-firewall.service", "0644", "firewall/vpn-gateway-firewall.service"),
         ],
         commands: [],
         services: ["vpn-gateway-firewall.service"],

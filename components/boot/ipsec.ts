@@ -1,5 +1,5 @@
 // IPsec: Libreswan answering IKEv1 PSK in transport mode for L2TP, with NAT-T.
-import { BootComponent, bootFile, templateFile } from "./bootFile";
+import { BootComponent, bootFile, plainFile, templateFile } from "./bootFile";
 import { parseIpv4 } from "../config/ipv4";
 import { ClientPool, Ikev2Settings, OsChoice } from "../config/settings";
 
@@ -78,8 +78,8 @@ export function ipsec(input: IpsecInput): BootComponent {
             ikev2Esp: IKEV2_ESP_PROPOSALS,
         }),
         templateFile("/usr/local/sbin/vpn-gateway-identity", "0755", "ipsec/vpn-gateway-identity.mustache", { metadataAttempts: 30 }),
-        templateFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", "ipsec/vpn-gateway-identity.service.mustache"),
-        templateFile("/etc/systemd/system/ipsec.service.d/vpn-gateway.conf", "0644", "ipsec/ipsec.service.d/vpn-gateway.conf.mustache"),
+        plainFile("/etc/systemd/system/vpn-gateway-identity.service", "0644", "ipsec/vpn-gateway-identity.service"),
+        plainFile("/etc/systemd/system/ipsec.service.d/vpn-gateway.conf", "0644", "ipsec/ipsec.service.d/vpn-gateway.conf"),
     ];
     if (publicIp !== undefined) files.push(bootFile(PUBLIC_IP_FILE, "0644", `${publicIp}\n`));
     return {

@@ -1,6 +1,6 @@
 // L2TP: xl2tpd as the LNS, handing each client a pool address and pppd the CHAP exchange.
 import { ClientPool } from "../config/settings";
-import { BootComponent, templateFile } from "./bootFile";
+import { BootComponent, plainFile, templateFile } from "./bootFile";
 
 /** The server name in chap-secrets and the LNS's own name: they must agree. */
 export const PPP_SERVER_NAME = "l2tpd";
@@ -23,7 +23,7 @@ export function l2tp(input: L2tpInput): BootComponent {
             }),
             // Debian's xl2tpd has only an init script; its generated unit cannot restart a dead
             // daemon (no main PID). A native unit of the same name takes its place.
-            templateFile("/etc/systemd/system/xl2tpd.service", "0644", "l2tp/xl2tpd.service.mustache"),
+            plainFile("/etc/systemd/system/xl2tpd.service", "0644", "l2tp/xl2tpd.service"),
         ],
         commands: [],
         services: ["xl2tpd.service"],
