@@ -59,12 +59,16 @@ need=()
 for group in "$@"; do
     case "$group" in
         # cloud-init validates the rendered cloud-config against its schema; shellcheck checks
-        # every shell script, the project's and the ones the gateway is given; the gateway's sync
-        # (Python) is tested with the distribution's python3 and python3-boto3, as it runs there.
+        # every shell script, the project's and the ones the gateway is given; the gateway's agent
+        # (agent/, Python) is tested with the distribution's python3, python3-boto3 and pytest, as
+        # it runs there, and checked by pyflakes3 and mypy (npm run test:agent).
         test)
             command -v cloud-init >/dev/null || need+=(cloud-init)
             command -v shellcheck >/dev/null || need+=(shellcheck)
             /usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
+            /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
+            command -v pyflakes3 >/dev/null || need+=(pyflakes3)
+            command -v mypy >/dev/null || need+=(mypy)
             ;;
         # QEMU and the tools that build and seed the gateway's VM.
         vm)

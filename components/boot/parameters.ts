@@ -1,7 +1,7 @@
 // The gateway's secrets as SSM Parameter Store holds them: names and values (pure). The program
 // creates exactly these (aws/gateway.ts, through the parts that own them), `npm run render
 // --out-dir` writes them for a test bed, and the gateway's vpn-gateway-sync reads them
-// (templates/sync/vpn-gateway-sync.mustache: the format, the names it follows).
+// (agent/vpn_gateway_agent: the format, the names it follows).
 //
 //   /vpn-gateway/<stack>/psk            the PSK
 //   /vpn-gateway/<stack>/users/<bb>     the users whose name's SHA-256 starts with the byte bb (two
@@ -125,12 +125,12 @@ export function usersParameters(path: string, users: VpnUser[]): SsmParameter[] 
 }
 
 /**
- * A text as gzip (level 9, no name or time in the header: the same text always gives the same
- * pieces), base64, in pieces of at most PARAMETER_VALUE_LIMIT characters: for values larger than
- * one parameter (the sync program, the IKEv2 material).
+ * A text (UTF-8) or bytes as gzip (level 9, no name or time in the header: the same input always
+ * gives the same pieces), base64, in pieces of at most PARAMETER_VALUE_LIMIT characters: for
+ * values larger than one parameter (the sync program's zipapp, the IKEv2 material).
  */
-export function gzipPieces(text: string): string[] {
-    const packed = zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+export function gzipPieces(data: string | Buffer): string[] {
+    const packed = zlib.gzipSync(typeof data === "string" ? Buffer.from(data, "utf8") : data, { level: 9 }).toString("base64");
     const pieces: string[] = [];
     for (let i = 0; i < packed.length; i += PARAMETER_VALUE_LIMIT) pieces.push(packed.slice(i, i + PARAMETER_VALUE_LIMIT));
     return pieces;

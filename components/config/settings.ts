@@ -147,28 +147,53 @@ export class ConfigError extends Error {
 
 const key = (name: string) => `${PROJECT}:${name}`;
 
+/** Characters a value may not hold (or, for a password, start with), and the problem they are. */
+export interface Forbidden {
+    characters: string;
+    problem: string;
+}
+
+/**
+ * Beyond printable ASCII, the characters no secret (PSK, password) and no chap-secrets word may
+ * hold, in the order they are checked: they change the meaning of a chap-secrets or ipsec.secrets
+ * line, or clients mistype them. The gateway's agent checks the same (sync.json's limits).
+ */
+export const SECRET_FORBIDDEN: readonly Forbidden[] = [
+    { characters: " ", problem: "whitespace" },
+    { characters: `"'`, problem: "quote characters" },
+    { characters: "\\", problem: "backslash" },
+];
+/** chap-secrets is parsed in words: '#' starts a comment, '*' is a wildcard. */
+export const CHAP_WORD_FORBIDDEN: readonly Forbidden[] = [
+    { characters: "#", problem: "'#' (starts a comment in chap-secrets)" },
+    { characters: "*", problem: "'*' (a wildcard in chap-secrets)" },
+];
+/** pppd reads a chap-secrets secret that starts with '@' as the name of a file holding it. */
+export const PASSWORD_FIRST_FORBIDDEN: Forbidden = {
+    characters: "@",
+    problem: "starts with '@', which pppd reads as a file name; allowed: any other first character",
+};
+/** The rules in words, for messages. */
+export const SECRET_RULE = "printable ASCII without whitespace, quotes or backslash";
+export const CHAP_WORD_RULE = `printable ASCII without whitespace, quotes, backslash, '#' or '*'`;
+
 /** Characters that change the meaning of a chap-secrets or ipsec.secrets line, or that clients mistype. */
 function secretProblem(value: string): string | undefined {
     for (const ch of value) {
         const code = ch.codePointAt(0)!;
         if (code > 0x7e) return `non-ASCII character ${JSON.stringify(ch)}`;
         if (code < 0x20 || code === 0x7f) return `control character (code ${code}), e.g. a newline or tab`;
-        if (ch === " ") return "whitespace";
-        if (ch === '"' || ch === "'") return "quote characters";
-        if (ch === "\\") return "backslash";
+        const forbidden = SECRET_FORBIDDEN.find((f) => f.characters.includes(ch));
+        if (forbidden) return forbidden.problem;
     }
     return undefined;
 }
 
-const CHAP_WORD_RULE = `printable ASCII without whitespace, quotes, backslash, '#' or '*'`;
-
-/** chap-secrets is parsed in words: '#' starts a comment, '*' is a wildcard. */
+/** A chap-secrets word: a secret's rule, and none of CHAP_WORD_FORBIDDEN. */
 function chapWordProblem(value: string): string | undefined {
     const basic = secretProblem(value);
     if (basic) return basic;
-    if (value.includes("#")) return "'#' (starts a comment in chap-secrets)";
-    if (value.includes("*")) return "'*' (a wildcard in chap-secrets)";
-    return undefined;
+    return CHAP_WORD_FORBIDDEN.find((f) => [...f.characters].some((ch) => value.includes(ch)))?.problem;
 }
 
 class Collector {
@@ -223,7 +248,7 @@ function validatePsk(raw: RawConfig, c: Collector): string | undefined {
     if (psk === undefined || psk === "") return undefined;
     const problem = secretProblem(psk);
     if (problem) {
-        c.add(`${key("psk")}: contains ${problem}; allowed: printable ASCII without whitespace, quotes or backslash`);
+        c.add(`${key("psk")}: contains ${problem}; allowed: ${SECRET_RULE}`);
     } else if (psk.length < PSK_MIN_LENGTH || psk.length > PSK_MAX_LENGTH) {
         c.add(
             `${key("psk")}: is ${psk.length} characters; allowed: ${PSK_MIN_LENGTH} to ${PSK_MAX_LENGTH} ` +
@@ -425,8 +450,8 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
             if (problem) {
                 c.add(`${at}.password: contains ${problem}; allowed: ${CHAP_WORD_RULE}`);
                 ok = false;
-            } else if (password.startsWith("@")) {
-                c.add(`${at}.password: starts with '@', which pppd reads as a file name; allowed: any other first character`);
+            } else if (PASSWORD_FIRST_FORBIDDEN.characters.includes(password[0])) {
+                c.add(`${at}.password: ${PASSWORD_FIRST_FORBIDDEN.problem}`);
                 ok = false;
             } else if (password.length > PASSWORD_MAX_LENGTH) {
                 c.add(`${at}.password: longer than ${PASSWORD_MAX_LENGTH} characters`);

@@ -7,6 +7,7 @@ import * as zlib from "zlib";
 import { parse } from "yaml";
 import { cloudConfig, gatewayParameters, userDataBytes } from "../../components/boot/cloudConfig";
 import { PARAMETER_VALUE_LIMIT, SsmParameter } from "../../components/boot/parameters";
+import { SYNC_LIMITS } from "../../components/boot/sync";
 import { parseSettings } from "../../components/config/settings";
 import { PkiState } from "../../components/pki/ledger";
 import { gatewayPki, ikev2Parameters } from "../../components/pki/parameters";
@@ -199,6 +200,8 @@ describe("AWS resources (mock runtime)", () => {
             clientPool: "192.168.42.0/24",
             gatewayAddress: "192.168.42.1",
             staticRange: { first: "192.168.42.2", last: "192.168.42.127" },
+            // the rules of config/settings.ts the agent checks the parameters against again
+            limits: JSON.parse(JSON.stringify(SYNC_LIMITS)),
         });
         expect(outputs.parameterPath).to.equal(PARAMETER_PATH);
     });

@@ -7,9 +7,11 @@ import { l2tp } from "../../components/boot/l2tp";
 import { ppp } from "../../components/boot/ppp";
 import { SYNC_CONFIG_FILE, SYNC_INSTALLER, SYNC_PROGRAM, programParameters, sync, syncProgram } from "../../components/boot/sync";
 import { sysctl } from "../../components/boot/sysctl";
-import { renderTemplate } from "../../components/boot/bootFile";
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as zlib from "zlib";
+import { assetPath } from "../../components/assets";
+import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PSK_MAX_LENGTH, PSK_MIN_LENGTH } from "../../components/config/settings";
 import { PSK, ipsecInput, settings } from "../helpers";
 import { snapshotsBeside } from "../snapshot";
 
@@ -192,7 +194,8 @@ describe("first-boot components", () => {
             for (const dir of ["ip-up.d", "ip-down.d"]) {
                 const hook = file(component, `/etc/ppp/${dir}/vpn-gateway-session`);
                 expect(hook.permissions).to.equal("0755");
-                expect(hook.template).to.equal("ppp/vpn-gateway-session.mustache");
+                expect(hook.source).to.equal("ppp/vpn-gateway-session");
+                expect(hook.template).to.equal(undefined);
                 expect(hook.content).to.contain("dir=/run/vpn-gateway/sessions");
             }
         });
@@ -203,7 +206,7 @@ describe("first-boot components", () => {
         const component = sync(input);
         it("matches its snapshot (but the program's digest, which every release changes)", () =>
             snapshot("sync", { ...component, commands: component.commands.map((c) => c.map((a) => (a === syncProgram().sha256 ? "<sha256 of the program>" : a))) }));
-        it("writes sync.json: the region, the stack's path, the LNS's name, the pool and the static range, as vpn-gateway-sync reads them", () => {
+        it("writes sync.json: the region, the stack's path, the LNS's name, the pool, the static range and the limits, as vpn-gateway-sync reads them", () => {
             const config = file(component, SYNC_CONFIG_FILE);
             expect(config.permissions).to.equal("0644");
             expect(JSON.parse(config.content)).to.deep.equal({
@@ -213,13 +216,34 @@ describe("first-boot components", () => {
                 clientPool: "192.168.42.0/24",
                 gatewayAddress: "192.168.42.1",
                 staticRange: { first: "192.168.42.2", last: "192.168.42.127" },
+                limits: {
+                    nameMaxLength: NAME_MAX_LENGTH,
+                    passwordMaxLength: PASSWORD_MAX_LENGTH,
+                    pskMinLength: PSK_MIN_LENGTH,
+                    pskMaxLength: PSK_MAX_LENGTH,
+                    secretForbidden: [
+                        { characters: " ", problem: "whitespace" },
+                        { characters: `"'`, problem: "quote characters" },
+                        { characters: "\\", problem: "backslash" },
+                    ],
+                    chapWordForbidden: [
+                        { characters: "#", problem: "'#' (starts a comment in chap-secrets)" },
+                        { characters: "*", problem: "'*' (a wildcard in chap-secrets)" },
+                    ],
+                    passwordFirstForbidden: { characters: "@", problem: "starts with '@', which pppd reads as a file name; allowed: any other first character" },
+                    secretRule: "printable ASCII without whitespace, quotes or backslash",
+                    chapWordRule: "printable ASCII without whitespace, quotes, backslash, '#' or '*'",
+                },
             });
             expect(() => sync({ ...input, region: "Europe (Ireland)" })).to.throw(/not an AWS region/);
         });
         it("installs the program the user-data names by its SHA-256, from its parameters, then runs the first sync", () => {
             const program = syncProgram();
-            expect(program.sha256).to.equal(createHash("sha256").update(program.text).digest("hex"));
-            expect(program.text).to.equal(renderTemplate("sync/vpn-gateway-sync.mustache", {}));
+            // the agent's zipapp as npm run build:agent wrote it, hashed over its bytes
+            const built = fs.readFileSync(assetPath("dist", "agent", "vpn-gateway-sync.pyz"));
+            expect(program.bytes.equals(built)).to.equal(true);
+            expect(program.sha256).to.equal(createHash("sha256").update(built).digest("hex"));
+            expect(built.subarray(0, 19).toString("latin1")).to.equal("#!/usr/bin/python3\n");
             expect(component.commands).to.deep.equal([
                 [SYNC_INSTALLER, program.sha256, String(program.chunks.length)],
                 [SYNC_PROGRAM, "boot"],
@@ -228,8 +252,8 @@ describe("first-boot components", () => {
             expect(parameters.map((p) => p.name)).to.deep.equal(program.chunks.map((_, i) => `/vpn-gateway/test/program/${i + 1}`));
             for (const p of parameters) expect(p.value.length).to.be.at.most(4096);
             // what the installer does with them: join, base64, gunzip
-            const back = zlib.gunzipSync(Buffer.from(parameters.map((p) => p.value).join(""), "base64")).toString("utf8");
-            expect(back).to.equal(program.text);
+            const back = zlib.gunzipSync(Buffer.from(parameters.map((p) => p.value).join(""), "base64"));
+            expect(back.equals(built)).to.equal(true);
             expect(file(component, SYNC_INSTALLER).permissions).to.equal("0755");
             expect(component.packages).to.deep.equal(["python3-boto3"]);
         });
@@ -237,7 +261,7 @@ describe("first-boot components", () => {
             expect(component.services).to.deep.equal(["vpn-gateway-sync.timer"]);
             expect(component.enableOnly).to.deep.equal(["vpn-gateway-sync-boot.service"]);
             for (const unit of ["vpn-gateway-sync-boot.service", "vpn-gateway-sync.service", "vpn-gateway-sync.timer"]) {
-                expect(file(component, `/etc/systemd/system/${unit}`).template).to.equal(`sync/${unit}.mustache`);
+                expect(file(component, `/etc/systemd/system/${unit}`).source).to.equal(`sync/${unit}`);
             }
         });
         it("does not depend on the users or the PSK", () => {

@@ -1,38 +1,29 @@
-// The gateway's sync (templates/sync/vpn-gateway-sync.mustache, a Python program) and its PPP
-// session hook (templates/ppp/vpn-gateway-session.mustache): their own tests (test/boot/sync, Python
-// unittest against a stubbed SSM client) run with the distribution's Python and python3-boto3, as
-// on the gateway; and the checks that tie them to the rest of the project: they render to
-// themselves, the hook passes shellcheck, and the sync reads the sync.json the user-data writes and
-// the parameters the program creates as exactly the configured users and PSK.
+// The gateway's agent (agent/vpn_gateway_agent, a Python package built into one zipapp) and its
+// PPP session hook (files/ppp/vpn-gateway-session): the agent's own tests (agent/tests, pytest
+// against a stubbed SSM client, with pyflakes3 and mypy: npm run test:agent, which npm test runs
+// before mocha) run with the distribution's Python and python3-boto3, as on the gateway; here, the
+// checks that tie them to the rest of the project: the agent names what ipsec.conf and the
+// certificates name, its tests' limits are what sync.json carries, the hook passes shellcheck, and
+// the agent reads the sync.json the user-data writes and the parameters the program creates as
+// exactly the configured users and PSK.
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderTemplate } from "../../components/boot/bootFile";
 import { firstBootParts, gatewayParameters } from "../../components/boot/cloudConfig";
 import { CRL_CHECK_INTERVAL, SERVER_CERT_NAME } from "../../components/boot/ipsec";
 import { PPP_SERVER_NAME } from "../../components/boot/l2tp";
+import { SYNC_LIMITS } from "../../components/boot/sync";
 import { CRL_URL } from "../../components/pki/ledger";
 import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH } from "../../components/config/settings";
 import { PARAMETER_PATH, PSK, bootInput, pppdWords, syncReads } from "../helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
-const PYTHON = "/usr/bin/python3";
-const PYTHON_TESTS = path.join(ROOT, "test", "boot", "sync", "test_vpn_gateway_sync.py");
-// How many Python tests there were when this was written: fewer run means some were lost.
-const PYTHON_TESTS_WRITTEN = 103;
-const INSTALL_HINT = "the sync's tests need /usr/bin/python3 with boto3: `bash scripts/setup.sh test` installs python3-boto3 (Debian: apt-get install python3-boto3)";
-// Every new template, by its name for renderTemplate; none may contain a Mustache tag.
-const TEMPLATES = [
-    "sync/vpn-gateway-sync",
-    "sync/vpn-gateway-sync-install",
-    "sync/vpn-gateway-sync.service",
-    "sync/vpn-gateway-sync-boot.service",
-    "sync/vpn-gateway-sync.timer",
-    "ppp/vpn-gateway-session",
-];
+const AGENT = path.join(ROOT, "agent", "vpn_gateway_agent");
+const FILES = path.join(ROOT, "files");
 
-const read = (name: string) => fs.readFileSync(path.join(ROOT, "templates", `${name}.mustache`), "utf8");
+const agentSource = (module: string) => fs.readFileSync(path.join(AGENT, `${module}.py`), "utf8");
+const read = (name: string) => fs.readFileSync(path.join(FILES, name), "utf8");
 
 /** The lines that are not comments: what pppd and pluto read. */
 const entries = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
@@ -40,40 +31,43 @@ const entries = (text: string) => text.split("\n").filter((l) => l !== "" && !l.
 describe("gateway sync (vpn-gateway-sync)", function () {
     this.timeout(180000);
 
-    it("passes its Python tests with the distribution's python3 and python3-boto3", () => {
-        const r = spawnSync(PYTHON, ["-B", "-m", "unittest", "discover", "-s", "test/boot/sync", "-v"], {
-            cwd: ROOT,
-            encoding: "utf8",
-            env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-            maxBuffer: 64 * 1024 * 1024,
-        });
-        if (r.error) expect.fail(`${INSTALL_HINT} (${r.error.message})`);
-        const out = `${r.stdout}${r.stderr}`;
-        if (/No module named 'boto3'/.test(out)) expect.fail(`${INSTALL_HINT}\n${out}`);
-        expect(r.status, out).to.equal(0);
-        const ran = /^Ran (\d+) tests? in /m.exec(r.stderr);
-        expect(ran, out).to.not.equal(null);
-        const defined = (fs.readFileSync(PYTHON_TESTS, "utf8").match(/^    def test_/gm) ?? []).length;
-        expect(defined).to.be.at.least(PYTHON_TESTS_WRITTEN);
-        expect(Number(ran![1]), out).to.be.at.least(Math.max(PYTHON_TESTS_WRITTEN, defined));
-        expect(r.stderr).to.match(/^OK$/m);
-    });
-
     it("names the server certificate, the CRL's file and pluto's CRL interval as ipsec.conf and the certificates do", () => {
-        const program = renderTemplate("sync/vpn-gateway-sync.mustache", {});
-        expect(program).to.match(new RegExp(`^SERVER_NICKNAME = "${SERVER_CERT_NAME}"`, "m"));
-        expect(program).to.match(new RegExp(`^CRL_CHECK_INTERVAL = ${CRL_CHECK_INTERVAL}$`, "m"));
+        const ikev2 = agentSource("ikev2");
+        expect(ikev2).to.match(new RegExp(`^SERVER_NICKNAME = "${SERVER_CERT_NAME}"`, "m"));
+        expect(ikev2).to.match(new RegExp(`^CRL_CHECK_INTERVAL = ${CRL_CHECK_INTERVAL}$`, "m"));
         expect(CRL_URL.startsWith("file://")).to.equal(true);
-        expect(program).to.contain(`crl_file: str = "${CRL_URL.slice("file://".length)}"`);
+        expect(agentSource("settings")).to.contain(`crl_file: str = "${CRL_URL.slice("file://".length)}"`);
     });
 
-    it("renders to itself: no Mustache tag in the program, its units or the session hook", () => {
-        for (const name of TEMPLATES) {
+    it("gives the agent's tests the limits sync.json carries (agent/tests/limits.json), and the agent none of its own", () => {
+        const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "agent", "tests", "limits.json"), "utf8"));
+        expect(fixture).to.deep.equal(JSON.parse(JSON.stringify(SYNC_LIMITS)));
+        const syncJson = JSON.parse(firstBootParts(bootInput()).sync.files.find((f) => f.path === "/etc/vpn-gateway/sync.json")!.content);
+        expect(syncJson.limits).to.deep.equal(fixture);
+        // one source: no limit's value or wording written again in the package
+        for (const file of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py"))) {
+            const text = fs.readFileSync(path.join(AGENT, file), "utf8");
+            for (const rule of [SYNC_LIMITS.chapWordRule, SYNC_LIMITS.secretRule, SYNC_LIMITS.passwordFirstForbidden.problem]) expect(text, file).not.to.contain(rule);
+            expect(text, file).not.to.match(/\b(NAME_MAX_LENGTH|PASSWORD_MAX_LENGTH|PSK_MIN_LENGTH|PSK_MAX_LENGTH|CHAP_WORD_RULE|PSK_RULE)\s*=/);
+        }
+    });
+
+    it("keeps every test of the agent and its installer (npm run test:agent runs them; fewer means some were lost)", () => {
+        // test/boot/sync's two Python files held 103 and 7 when they moved to agent/tests
+        const tests = path.join(ROOT, "agent", "tests");
+        const modules = fs.readdirSync(tests).filter((f) => /^test_\w+\.py$/.test(f));
+        const defined = modules.map((f) => (fs.readFileSync(path.join(tests, f), "utf8").match(/^    def test_/gm) ?? []).length).reduce((a, b) => a + b, 0);
+        expect(defined).to.be.at.least(103 + 7);
+        // one test module per module of the package
+        for (const module of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py") && !f.startsWith("__"))) expect(modules, module).to.include(`test_${module}`);
+    });
+
+    it("keeps the units and the installer as plain files (no Mustache tag), the installer a Python program", () => {
+        for (const name of ["sync/vpn-gateway-sync-install", "sync/vpn-gateway-sync.service", "sync/vpn-gateway-sync-boot.service", "sync/vpn-gateway-sync.timer", "ppp/vpn-gateway-session"]) {
             const text = read(name);
             expect(text.length, name).to.be.greaterThan(100);
-            expect(renderTemplate(`${name}.mustache`, { users: [{ name: "x" }], psk: "x", serverName: "x" }), name).to.equal(text);
+            expect(text, name).not.to.contain("{{");
         }
-        expect(read("sync/vpn-gateway-sync").startsWith("#!/usr/bin/python3\n")).to.equal(true);
         expect(read("sync/vpn-gateway-sync-install").startsWith("#!/usr/bin/python3\n")).to.equal(true);
     });
 
@@ -97,7 +91,7 @@ describe("gateway sync (vpn-gateway-sync)", function () {
     });
 
     it("session hook: passes shellcheck as POSIX sh", () => {
-        const file = path.join(ROOT, "templates", "ppp", "vpn-gateway-session.mustache");
+        const file = path.join(FILES, "ppp", "vpn-gateway-session");
         const r = spawnSync("shellcheck", ["--color=never", "-s", "sh", file], { cwd: ROOT, encoding: "utf8" });
         if (r.error) expect.fail(`shellcheck is not installed: \`bash scripts/setup.sh test\` installs it (${r.error.message})`);
         expect(`${r.stdout}${r.stderr}`.trim()).to.equal("");
