@@ -21,7 +21,7 @@
 #   --timeout SEC        each VM's whole run, from QEMU's start (default 3600)
 #
 #  1. the sync on the host (e2e/lib/sync-bench.py; no VM; first, so that no build or VM competes):
-#     the gateway's sync program (templates/sync/vpn-gateway-sync.mustache) with a real boto3 SSM
+#     the gateway's agent (agent/vpn_gateway_agent, the package the zipapp holds) with a real boto3 SSM
 #     client under botocore's Stubber, for 100, 1,000 and 5,000 users: start (interpreter + boto3),
 #     first apply, a poll with nothing changed, a poll with one change (wall and CPU seconds), peak
 #     RSS. Host figures with stubbed SSM: no network round trips (about 10-30 ms each from EC2 to

@@ -5,9 +5,10 @@
 #
 # Renders the stack as run.sh does (`npm run render -- --config FILE --out-dir DIR`: the user-data
 # and the SSM parameters, for the os of the image each run boots), removes protections by editing
-# the user-data's YAML text or the parameters (the PSK, a user's record, or the gateway's sync
-# program: its parameters and the SHA-256 and count the user-data pins it by, changed together, as a
-# release with that change would ship), boots each mutated pair with
+# the user-data's YAML text or the parameters (the PSK, a user's record, or the gateway's agent: a
+# module of its package (agent/vpn_gateway_agent) patched and the zipapp rebuilt by agent/build.py,
+# its parameters and the SHA-256 and count the user-data pins it by changed together, as a release
+# with that change would ship), boots each mutated pair with
 #   bash e2e/run.sh --config FILE --user-data RUN.user-data --ssm-params RUN.ssm.json [--skip-reboot]
 # and checks that every mutant made the check it names FAIL. The test clients' PSK and passwords
 # come from --config, i.e. the TRUE ones, never from the mutated user-data or parameters.
@@ -114,9 +115,10 @@ done
 
 # One user-data and one parameters file per run: the group's mutations applied in turn. Each
 # mutation must change exactly what it names (it fails loudly when the rendered text no longer has it).
-DYN_USER=$DYN_USER python3 - "$OUT" "${RUN_ARGS[@]}" <<'PY'
-import base64, difflib, gzip, hashlib, json, os, re, subprocess, sys, tempfile
+DYN_USER=$DYN_USER AGENT="$ROOT/agent" python3 - "$OUT" "${RUN_ARGS[@]}" <<'PY'
+import base64, difflib, gzip, hashlib, io, json, os, re, shutil, subprocess, sys, tempfile, zipfile
 out, runs = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
+AGENT = os.environ["AGENT"]  # the repository's agent/: its build.py makes the zipapp from a package folder
 
 def sub(text, pattern, repl, count=1):
     new, n = re.subn(pattern, repl, text, flags=re.M)
@@ -144,12 +146,37 @@ class Stack:
             sys.exit(f"mutants.sh: no parameter {name}")
         return hits[0]
     def program(self):
+        """The agent's zipapp as its parameters hold it (bytes)."""
         chunks = sorted((int(p["name"].rsplit("/", 1)[1]), p["value"]) for p in self.params if p["name"].startswith(self.path + "/program/"))
-        return gzip.decompress(base64.b64decode("".join(v for _, v in chunks))).decode("utf-8")
-    def set_program(self, program):
-        # a release of the sync with this program: its parameters (gzip, base64, 4096-character
+        return gzip.decompress(base64.b64decode("".join(v for _, v in chunks)))
+    def sources(self):
+        """The agent's package as the zipapp holds it: {path in the zip: source text}."""
+        with zipfile.ZipFile(io.BytesIO(self.program())) as z:
+            return {n: z.read(n).decode("utf-8") for n in z.namelist()}
+    def patch_agent(self, module, pattern, repl, count=1):
+        # a release of the agent with one module of its package changed: the package folder
+        # written out, the module patched, and the zipapp rebuilt by agent/build.py (first from
+        # the untouched sources, which must give the very bytes the parameters hold)
+        files = self.sources()
+        name = f"vpn_gateway_agent/{module}.py"
+        if name not in files:
+            sys.exit(f"mutants.sh: the agent has no module {name}")
+        def build(files):
+            with tempfile.TemporaryDirectory() as d:
+                shutil.copy(f"{AGENT}/build.py", f"{d}/build.py")
+                os.makedirs(f"{d}/vpn_gateway_agent")
+                for n, text in files.items():
+                    if n.startswith("vpn_gateway_agent/"):
+                        open(f"{d}/{n}", "w", encoding="utf-8").write(text)
+                subprocess.run([sys.executable, f"{d}/build.py", f"{d}/out.pyz"], check=True)
+                return open(f"{d}/out.pyz", "rb").read()
+        if build(files) != self.program():
+            sys.exit("mutants.sh: agent/build.py does not rebuild the rendered zipapp byte for byte from its own sources")
+        files[name] = sub(files[name], pattern, repl, count)
+        self.set_program(build(files))
+    def set_program(self, data):
+        # a release of the sync with this zipapp: its parameters (gzip, base64, 4096-character
         # pieces) and the SHA-256 and count the user-data's installer command pins it by
-        data = program.encode("utf-8")
         packed = base64.b64encode(gzip.compress(data, 9, mtime=0)).decode()
         chunks = [packed[i : i + 4096] for i in range(0, len(packed), 4096)]
         prefix = self.path + "/program/"
@@ -183,7 +210,7 @@ def password(st):
 def sync_no_session_end(st):
     # _apply hands end_sessions no names: nobody's session ends (stale records are still cleaned)
     # (and remembers none, so end_late_sessions ends none later either)
-    st.set_program(sub(st.program(), r'^(\s*ended = end_sessions\()to_end(, self\.paths, self\.kill, changed\))$', r'\1set()\2'))
+    st.patch_agent("sync", r'^(\s*ended = end_sessions\()to_end(, self\.paths, self\.kill, changed\))$', r'\1set()\2')
 
 def ikev2_material(st):
     pieces = sorted((int(p["name"].rsplit("/", 1)[1]), p["value"]) for p in st.params if p["name"].startswith(st.path + "/ikev2/"))
@@ -201,8 +228,8 @@ def set_ikev2_material(st, doc):
 
 def no_crl_import(st):
     # install_ikev2 skips both crlutil imports and the file pluto fetches the CRL from
-    program = sub(st.program(), r'^(\s*)ok, said = run_tool\(\["crlutil", "-I", "-d", db, "-i", crl\]\)$', r'\1ok, said = True, ""', 2)
-    st.set_program(sub(program, r'^(\s*)if crl_file is not None:$', r'\1if False:'))
+    st.patch_agent("ikev2", r'^(\s*)ok, said = run_tool\(\["crlutil", "-I", "-d", db, "-i", crl\]\)$', r'\1ok, said = True, ""', 2)
+    st.patch_agent("ikev2", r'^(\s*)if crl_file is not None:$', r'\1if False:')
 
 def no_ip_san(st):
     # the stack's own CA (the render's pki-state.json) signs the server's key again, dNSName only
@@ -277,13 +304,15 @@ for group, os_name in runs:
     fd = os.open(f"{run}.ssm.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(st.params, f, indent=1)
-    # what changed in the parameters, without a secret's value; the program as a text diff
+    # what changed in the parameters, without a secret's value; the agent's sources as a text diff
     before = {p["name"]: p["value"] for p in original.params}
     after = {p["name"]: p["value"] for p in st.params}
     lines = [f"+ {n} (new)" for n in sorted(set(after) - set(before))] + [f"- {n} (gone)" for n in sorted(set(before) - set(after))]
     lines += [f"~ {n} ({len(before[n])} -> {len(after[n])} characters)" for n in sorted(set(before) & set(after)) if before[n] != after[n]]
     if original.program() != st.program():
-        lines += list(difflib.unified_diff(original.program().splitlines(), st.program().splitlines(), "program (rendered)", "program (mutated)", lineterm="", n=0))
+        old, new = original.sources(), st.sources()
+        for n in sorted(set(old) | set(new)):
+            lines += list(difflib.unified_diff(old.get(n, "").splitlines(), new.get(n, "").splitlines(), f"{n} (rendered)", f"{n} (mutated)", lineterm="", n=0))
     open(f"{run}.params.diff", "w").write("".join(l + "\n" for l in lines))
 PY
 for g in $PLAN; do

@@ -3,7 +3,7 @@
 # and PID namespaces on the host, chrooted into a copy-on-write overlay of the image's root file
 # system, it runs the image's own testbed.sh (modprobe and systemctl stubbed), the SSM stand-in
 # as e2e-aws-standin.service would (ssm-standin run / ready), and then, from the gateway's side
-# (the image's root namespace), the product's vpn-gateway-sync (templates/sync, as it is) with the
+# (the image's root namespace), the product's vpn-gateway-sync (agent/, built as the gateway gets it) with the
 # image release's python3-boto3: IMDSv2 role credentials, ssm.REGION.amazonaws.com through
 # /etc/hosts and the 1:1 NAT, TLS through the image's trust store; then the harness's
 # ssm-standin put/list/down/up/block/unblock/stop/start. Prints what happened; exit 0 when every
@@ -40,8 +40,15 @@ cat > "$U/srv/e2e/ssm-parameters.json" <<'EOF'
  {"name": "/vpn-gateway/dryrun/users/0", "type": "SecureString",
   "value": "{\"format\": 1, \"users\": [{\"name\": \"alice\", \"password\": \"alice-dry-1\"}, {\"name\": \"bob\", \"password\": \"bob-dry-2\", \"ip\": \"192.168.42.5\"}]}"}]
 EOF
-echo '{"region": "eu-west-1", "path": "/vpn-gateway/dryrun", "serverName": "l2tpd", "clientPool": "192.168.42.0/24", "gatewayAddress": "192.168.42.1"}' > "$U/etc/vpn-gateway/sync.json"
-install -m 0755 "$ROOT/templates/sync/vpn-gateway-sync.mustache" "$U/e2e-product/vpn-gateway-sync"
+# sync.json as the user-data writes it; its limits are those of components/config/settings.ts
+# (agent/tests/limits.json, which test/boot/sync.test.ts keeps equal to what syncConfig writes)
+python3 - "$ROOT/agent/tests/limits.json" > "$U/etc/vpn-gateway/sync.json" <<'PY'
+import json, sys
+print(json.dumps({"region": "eu-west-1", "path": "/vpn-gateway/dryrun", "serverName": "l2tpd", "clientPool": "192.168.42.0/24",
+                  "gatewayAddress": "192.168.42.1", "limits": json.load(open(sys.argv[1]))}))
+PY
+# the agent's zipapp, as npm run build:agent builds it (0755: the gateway runs it as it is)
+python3 "$ROOT/agent/build.py" "$U/e2e-product/vpn-gateway-sync"
 printf '#!/bin/sh\nexit 0\n' > "$U/e2e-stubs/modprobe"
 printf '#!/bin/sh\necho "systemctl $*" >> /run/e2e/systemctl-calls.log\n' > "$U/e2e-stubs/systemctl"
 chmod 0755 "$U/e2e-stubs/modprobe" "$U/e2e-stubs/systemctl"

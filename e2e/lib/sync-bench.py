@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Benchmark of the gateway's sync (templates/sync/vpn-gateway-sync.mustache). Prints figures;
+"""Benchmark of the gateway's agent (agent/vpn_gateway_agent, run from the zipapp agent/build.py
+builds, as the gateway runs it). Prints figures;
 asserts nothing. No AWS, no VM: a real boto3 SSM client under botocore's Stubber.
 
     /usr/bin/python3 -B e2e/lib/sync-bench.py [--repeat R] [N ...]   (default: 3 runs of 100 1000 5000 users)
@@ -10,7 +11,7 @@ passes arguments, --sync-only runs nothing else, --skip-sync leaves it out).
 For each N, in a fresh process (so that each peak RSS is its own): N users (24-character
 passwords, every tenth with a static address) packed into users parameters of at most 4096
 characters each (the standard tier's limit), plus the PSK. Figures:
-  - start: interpreter start to the program loaded and the client made (import of boto3 included),
+  - start: interpreter start to the program loaded from its zipapp and the client made (import of boto3 included),
     with the RSS at that point: what every 30-second poll pays before its first request;
   - first apply (wall seconds, CPU seconds in brackets): one `once` from no state: list every version (10 a page), decrypt every
     parameter (10 a call), check everything, write chap-secrets, ipsec.secrets and the state;
@@ -26,8 +27,6 @@ of calls is printed so that they can be added.
 from __future__ import annotations
 
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import random
@@ -44,7 +43,9 @@ from typing import Any
 
 STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[2]
-PROGRAM = ROOT / "templates" / "sync" / "vpn-gateway-sync.mustache"
+BUILD = ROOT / "agent" / "build.py"
+# sync.json's limits, as components/boot/sync.ts writes them (test/boot/sync.test.ts keeps this file equal to them)
+LIMITS = ROOT / "agent" / "tests" / "limits.json"
 PATH = "/vpn-gateway/bench"
 SHARD_LIMIT = 4096
 ALPHABET = string.ascii_letters + string.digits + "!$%&()+,-./:;<=>?[]^_`{|}~"
@@ -55,12 +56,15 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_program() -> Any:
-    loader = importlib.machinery.SourceFileLoader("vpn_gateway_sync", str(PROGRAM))
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-    sys.modules[loader.name] = module
-    loader.exec_module(module)
-    return module
+def load_program(zipapp: str) -> Any:
+    """The agent's modules, imported from its zipapp (as python3 runs /usr/local/sbin/vpn-gateway-sync)."""
+    sys.path.insert(0, zipapp)
+    from types import SimpleNamespace
+
+    from vpn_gateway_agent import settings
+    from vpn_gateway_agent import sync as agent_sync
+
+    return SimpleNamespace(Paths=settings.Paths, SyncConfig=settings.SyncConfig, Sync=agent_sync.Sync, parse_limits=settings.parse_limits)
 
 
 def shards(users: list[dict[str, str]]) -> list[str]:
@@ -79,12 +83,12 @@ def shards(users: list[dict[str, str]]) -> list[str]:
     return out
 
 
-def one(n: int) -> dict[str, Any]:
+def one(n: int, zipapp: str) -> dict[str, Any]:
     """The figures for n users, in this process."""
     import boto3
     from botocore.stub import Stubber
 
-    sync = load_program()
+    sync = load_program(zipapp)
     client = boto3.session.Session().client("ssm", region_name="eu-west-1", aws_access_key_id="b", aws_secret_access_key="b")
     start_s, start_mb = time.perf_counter() - STARTED, rss_mb()
 
@@ -121,7 +125,9 @@ def one(n: int) -> dict[str, Any]:
         paths = sync.Paths(config=str(work / "sync.json"), state=str(work / "var/lib/vpn-gateway/state.json"), lock=str(work / "var/lib/vpn-gateway/lock"), chap_secrets=str(work / "etc/ppp/chap-secrets"), ipsec_secrets=str(work / "etc/ipsec.secrets"), sessions=str(work / "run/sessions"), session_ends=str(work / "run/session-ends.json"), proc=str(work / "proc"), pluto_ctl=str(work / "run/pluto/pluto.ctl"))
         import ipaddress
 
-        config = sync.SyncConfig("eu-west-1", PATH, "l2tpd", ipaddress.IPv4Network("10.8.0.0/16"), ipaddress.IPv4Address("10.8.0.1"))
+        limits, problems = sync.parse_limits(json.loads(LIMITS.read_text()))
+        assert limits is not None, problems
+        config = sync.SyncConfig("eu-west-1", PATH, "l2tpd", ipaddress.IPv4Network("10.8.0.0/16"), ipaddress.IPv4Address("10.8.0.1"), limits)
         import logging
 
         logging.getLogger("vpn-gateway-sync").addHandler(logging.NullHandler())
@@ -163,7 +169,7 @@ def one(n: int) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
-        print(json.dumps(one(int(argv[1]))))
+        print(json.dumps(one(int(argv[1]), argv[2])))
         return 0
     repeat = 3
     if argv[:1] == ["--repeat"]:
@@ -172,14 +178,18 @@ def main(argv: list[str]) -> int:
     import boto3
     import botocore
 
+    build = tempfile.mkdtemp(prefix="sync-bench-build-")
+    zipapp = os.path.join(build, "vpn-gateway-sync.pyz")
+    subprocess.run([sys.executable, str(BUILD), zipapp], check=True)
     print(f"vpn-gateway-sync bench: Python {sys.version.split()[0]}, boto3 {boto3.__version__}, botocore {botocore.__version__}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; stubbed SSM (no network); median of {repeat}")
     print(f"{'users':>6} {'params':>6} {'start s':>8} {'start MB':>8} | {'first apply s (cpu)':>19} {'calls list/decrypt':>18} | {'no-change s':>11} {'1 change s (cpu)':>16} | {'peak RSS MB':>11} {'chap KB':>7} {'state KB':>8}")
     for n in sizes:
         runs = []
         for _ in range(repeat):
-            r = subprocess.run([sys.executable, "-B", __file__, "--one", str(n)], capture_output=True, text=True)
+            r = subprocess.run([sys.executable, "-B", __file__, "--one", str(n), zipapp], capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"{n}: failed\n{r.stderr}", file=sys.stderr)
+                shutil.rmtree(build)
                 return 1
             runs.append(json.loads(r.stdout))
         f = {k: statistics.median(r[k] for r in runs) if isinstance(v, (int, float)) else v for k, v in runs[0].items()}
@@ -187,6 +197,7 @@ def main(argv: list[str]) -> int:
         first = f"{f['first_s']:.3f} ({f['first_cpu_s']:.3f})"
         change = f"{f['change_s']:.3f} ({f['change_cpu_s']:.3f})"
         print(f"{f['users']:>6} {f['parameters']:>6} {f['start_s']:>8.2f} {f['start_mb']:>8.1f} | {first:>19} {calls:>18} | {f['unchanged_s']:>11.3f} {change:>16} | {f['peak_mb']:>11.1f} {f['chap_kb']:>7.0f} {f['state_kb']:>8.0f}")
+    shutil.rmtree(build)
     return 0
 
 
