@@ -13,7 +13,7 @@ from vpn_gateway_agent.configuration import check_configuration, parse_users_val
 
 
 class ValidationTest(unittest.TestCase):
-    """The rules of components/settings.ts, record by record."""
+    """The rules of components/config/settings.ts (through sync.json's limits), record by record."""
 
     def setUp(self) -> None:
         self.config = World(self).config
