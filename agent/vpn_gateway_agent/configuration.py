@@ -24,8 +24,7 @@ class User:
 
 
 FIELD_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
-# What a users parameter holds, for messages. (This file is a Mustache template that must render
-# to itself: no double braces anywhere, so these are plain strings, not f-string escapes.)
+# What a users parameter holds, for messages (plain strings: no f-string escapes of braces).
 RECORD_SHAPE = "{name, password, ip?}"
 USERS_SHAPE = '{"format": ' + str(USERS_FORMAT) + ', "users": [' + RECORD_SHAPE + ", ...]}"
 

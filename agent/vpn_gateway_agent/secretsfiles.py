@@ -19,7 +19,7 @@ REREAD_SECRETS_COMMAND = ["/usr/sbin/ipsec", "secrets"]
 
 
 def render_chap_secrets(configuration: Configuration, config: SyncConfig) -> str:
-    """chap-secrets as templates/chap-secrets.mustache writes it, users sorted by name."""
+    """/etc/ppp/chap-secrets: one line per user (name, the LNS's name, password, address), sorted by name."""
     lines = [
         f"# Written by vpn-gateway-sync from the SSM parameters under {config.path}; changes here are overwritten.",
         "# client\tserver\tsecret\tIP addresses",
@@ -32,7 +32,7 @@ def render_chap_secrets(configuration: Configuration, config: SyncConfig) -> str
 
 
 def render_ipsec_secrets(configuration: Configuration, config: SyncConfig) -> str:
-    """ipsec.secrets as templates/ipsec.secrets.mustache writes it."""
+    """/etc/ipsec.secrets: the PSK every L2TP/IPsec client uses."""
     return (
         f"# Written by vpn-gateway-sync from {config.psk_name}. The pre-shared key every L2TP/IPsec client uses.\n"
         f'%any %any : PSK "{configuration.psk}"\n'
