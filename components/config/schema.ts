@@ -161,7 +161,7 @@ export const USER_FIELDS_SCHEMA = {
     password: {
         type: "string",
         secret: true,
-        unset: `none: required for the ${md("l2tp")} method`,
+        unset: `none (required for the ${md("l2tp")} method)`,
         limits: { maxLength: PASSWORD_MAX_LENGTH },
         description:
             `The L2TP (CHAP) password, set with ${md("--secret")}: ${CHAP_WORD_RULE}, at most ${PASSWORD_MAX_LENGTH} characters, ` +
@@ -222,7 +222,7 @@ export const SCHEMA = {
     psk: {
         type: "string",
         secret: true,
-        unset: `generated: ${GENERATED_PSK_LENGTH} letters and digits, kept in the stack and exported as a secret`,
+        unset: `a generated one: ${GENERATED_PSK_LENGTH} letters and digits, kept in the stack and exported as a secret`,
         limits: { minLength: PSK_MIN_LENGTH, maxLength: PSK_MAX_LENGTH },
         description:
             `The L2TP/IPsec pre-shared key: ${PSK_MIN_LENGTH} to ${PSK_MAX_LENGTH} characters, ${PSK_RULE}. ` +
