@@ -533,7 +533,8 @@ function validateTags(raw: RawConfig, c: Collector): Record<string, string> {
     }
     const tags: Record<string, string> = {};
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-        // AWS limits: key 1-128 characters, value up to 256, and the aws: prefix is reserved.
+        // AWS limits (schema.ts): a name of 1 to TAG_NAME_MAX_LENGTH characters, a value of at most
+        // TAG_VALUE_MAX_LENGTH, and the aws: prefix is reserved.
         if (name.length === 0 || name.length > TAG_NAME_MAX_LENGTH || name.toLowerCase().startsWith(TAG_RESERVED_PREFIX)) {
             c.add(`${key("tags")}: tag name ${JSON.stringify(name)} must be 1-${TAG_NAME_MAX_LENGTH} characters and not start with "${TAG_RESERVED_PREFIX}"`);
         } else if (typeof v !== "string" || v.length > TAG_VALUE_MAX_LENGTH) {
