@@ -1,12 +1,66 @@
 // Stack config -> validated, typed settings. Every later stage trusts these values, so each rule
 // here is what keeps a config file on the gateway from meaning something other than intended.
 import { Cidr, PRIVATE_RANGES, contains, formatIpv4, overlaps, parseCidr, parseIpv4 } from "./ipv4";
+import {
+    AMI_ID_PATTERN,
+    CHAP_WORD_RULE,
+    CONFIG_KEYS,
+    DEFAULTS,
+    DEVICE_MAX_LENGTH,
+    DEVICE_PATTERN,
+    DEVICE_RULE,
+    GENERATED_PSK_LENGTH,
+    HEALTH_CHECK_TIMEOUT_MAX,
+    IKEV2_NAME_PATTERN,
+    IKEV2_NAME_RULE,
+    INSTANCE_TYPE_PATTERN,
+    MAX_DNS_SERVERS,
+    METHODS,
+    NAME_MAX_LENGTH,
+    OS_CHOICES,
+    PASSWORD_MAX_LENGTH,
+    POOL_PREFIX_MAX,
+    POOL_PREFIX_MIN,
+    PSK_MAX_LENGTH,
+    PSK_MIN_LENGTH,
+    PSK_RULE,
+    REISSUE_MAX,
+    SSH_KEY_NAME_PATTERN,
+    SUBNET_ID_PATTERN,
+    TAG_NAME_MAX_LENGTH,
+    TAG_RESERVED_PREFIX,
+    TAG_VALUE_MAX_LENGTH,
+    USER_FIELDS,
+    USER_SHAPE,
+    VPC_ID_PATTERN,
+} from "./schema";
+import type { ConfigKey, Method, OsChoice } from "./schema";
+
+// The keys, defaults and limits live in schema.ts (one statement of the config, which Pulumi.yaml
+// and the README are generated from); the program has always imported them from here.
+export {
+    CHAP_WORD_RULE,
+    CONFIG_KEYS,
+    DEFAULTS,
+    DEVICE_MAX_LENGTH,
+    DEVICE_PATTERN,
+    GENERATED_PSK_LENGTH,
+    HEALTH_CHECK_TIMEOUT_MAX,
+    IKEV2_NAME_PATTERN,
+    MAX_DNS_SERVERS,
+    METHODS,
+    NAME_MAX_LENGTH,
+    OS_CHOICES,
+    PASSWORD_MAX_LENGTH,
+    POOL_PREFIX_MAX,
+    POOL_PREFIX_MIN,
+    PSK_MAX_LENGTH,
+    PSK_MIN_LENGTH,
+    REISSUE_MAX,
+};
+export type { ConfigKey, Method, OsChoice };
 
 export const PROJECT = "vpn-gateway";
-
-// Each needs its lookup in network.ts IMAGES; the kernel step adapts to what the image boots, not to this name.
-export const OS_CHOICES = ["ubuntu-24.04", "ubuntu-26.04", "debian-12", "debian-13"] as const;
-export type OsChoice = (typeof OS_CHOICES)[number];
 
 /** An L2TP user: what chap-secrets holds. */
 export interface VpnUser {
@@ -15,10 +69,6 @@ export interface VpnUser {
     /** A static address in the pool's static range, or undefined for one from xl2tpd's dynamic range. */
     ip?: string;
 }
-
-/** How a user may connect: users[N].methods, both by default. */
-export const METHODS = ["l2tp", "ikev2"] as const;
-export type Method = (typeof METHODS)[number];
 
 /**
  * An IKEv2 certificate of the stack's CA, and whether it must be refused (on the CRL). A user
@@ -91,49 +141,6 @@ export interface Settings {
     healthCheckTimeout: number;
 }
 
-export const DEFAULTS = {
-    clientPool: "192.168.42.0/24",
-    ikev2Pool: "192.168.43.0/24",
-    dnsServers: ["8.8.8.8", "8.8.4.4"],
-    instanceType: "t3.micro",
-    os: "ubuntu-24.04" as OsChoice,
-    allowedCidrs: ["0.0.0.0/0"],
-    healthCheckTimeout: 900,
-};
-export const HEALTH_CHECK_TIMEOUT_MAX = 3600;
-
-/** Length of a generated PSK, and the bounds of one a user sets. */
-export const GENERATED_PSK_LENGTH = 32;
-export const PSK_MIN_LENGTH = 12;
-export const PSK_MAX_LENGTH = 128;
-export const NAME_MAX_LENGTH = 64;
-export const PASSWORD_MAX_LENGTH = 128;
-/** pppd pushes at most two DNS servers (ms-dns). */
-export const MAX_DNS_SERVERS = 2;
-export const POOL_PREFIX_MIN = 16;
-export const POOL_PREFIX_MAX = 29;
-
-/** Every key the program reads; anything else under vpn-gateway: is a typo and is refused. */
-export const CONFIG_KEYS = [
-    "psk",
-    "users",
-    "clientPool",
-    "ikev2Pool",
-    "dnsServers",
-    "instanceType",
-    "os",
-    "amiId",
-    "vpcId",
-    "subnetId",
-    "allowedCidrs",
-    "sshKeyName",
-    "adminCidr",
-    "tags",
-    "healthCheckTimeout",
-    "allowClientToClient",
-] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
 /** Config as Pulumi hands it over: each value a string (structured values as JSON), keyed by the short name. */
 export type RawConfig = Partial<Record<string, string>>;
 
@@ -174,8 +181,8 @@ export const PASSWORD_FIRST_FORBIDDEN: Forbidden = {
     problem: "starts with '@', which pppd reads as a file name; allowed: any other first character",
 };
 /** The rules in words, for messages. */
-export const SECRET_RULE = "printable ASCII without whitespace, quotes or backslash";
-export const CHAP_WORD_RULE = `printable ASCII without whitespace, quotes, backslash, '#' or '*'`;
+/** The rule every secret follows (the schema's PSK rule, which is that rule). */
+export const SECRET_RULE = PSK_RULE;
 
 /** Characters that change the meaning of a chap-secrets or ipsec.secrets line, or that clients mistype. */
 function secretProblem(value: string): string | undefined {
@@ -248,7 +255,7 @@ function validatePsk(raw: RawConfig, c: Collector): string | undefined {
     if (psk === undefined || psk === "") return undefined;
     const problem = secretProblem(psk);
     if (problem) {
-        c.add(`${key("psk")}: contains ${problem}; allowed: ${SECRET_RULE}`);
+        c.add(`${key("psk")}: contains ${problem}; allowed: ${PSK_RULE}`);
     } else if (psk.length < PSK_MIN_LENGTH || psk.length > PSK_MAX_LENGTH) {
         c.add(
             `${key("psk")}: is ${psk.length} characters; allowed: ${PSK_MIN_LENGTH} to ${PSK_MAX_LENGTH} ` +
@@ -281,22 +288,6 @@ function validatePool(raw: RawConfig, c: Collector, name: "clientPool" | "ikev2P
 function ikev2PoolRange(pool: Cidr): AddressRange {
     return { first: formatIpv4(pool.network + 2), last: formatIpv4(pool.last - 1) };
 }
-
-/**
- * An IKEv2 user's name also names files (DIR/clients/NAME/NAME.p12): beyond the chap-secrets rule,
- * no '/' and no leading '.'. A user whose methods are unset gets IKEv2 only with such a name, so
- * that no L2TP user of an earlier release is refused.
- */
-export const IKEV2_NAME_PATTERN = /^[^/.][^/]*$/;
-const IKEV2_NAME_RULE = `no '/' and no leading '.'`;
-export const REISSUE_MAX = 1000000;
-
-const USER_FIELDS = ["name", "password", "ip", "methods", "revoked", "reissue", "devices"];
-
-/** users[N].devices[M]: a short word, so that NAME.DEVICE stays readable and unambiguous. */
-export const DEVICE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-export const DEVICE_MAX_LENGTH = 32;
-const DEVICE_RULE = `letters, digits, '-' and '_', starting with a letter or digit, at most ${DEVICE_MAX_LENGTH} characters`;
 
 /** users[N].devices: undefined when unset (one certificate named as the user). */
 function userDevices(value: unknown, at: string, c: Collector): string[] | undefined | null {
@@ -365,7 +356,7 @@ function reissueCount(value: unknown, at: string, c: Collector): number | undefi
 
 function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { l2tp: VpnUser[]; ikev2: Ikev2User[] } {
     const value = parseStructured(raw, "users");
-    const shape = `a list of {name, password?, ip?, methods?, revoked?, reissue?, devices?}`;
+    const shape = `a list of ${USER_SHAPE}`;
     if (value === undefined) {
         c.add(`${key("users")}: no users; set at least one with ` +
             `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`);
@@ -383,12 +374,12 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
     value.forEach((item, i) => {
         const at = `${key("users")}[${i}]`;
         if (item === null || typeof item !== "object" || Array.isArray(item)) {
-            c.add(`${at}: expected {name, password?, ip?, methods?, revoked?, reissue?, devices?}, got ${JSON.stringify(item)}`);
+            c.add(`${at}: expected ${USER_SHAPE}, got ${JSON.stringify(item)}`);
             return;
         }
         const record = item as Record<string, unknown>;
         for (const field of Object.keys(record)) {
-            if (!USER_FIELDS.includes(field)) c.add(`${at}.${field}: unknown field; allowed: ${USER_FIELDS.join(", ")}`);
+            if (!(USER_FIELDS as string[]).includes(field)) c.add(`${at}.${field}: unknown field; allowed: ${USER_FIELDS.join(", ")}`);
         }
         const { name, password, ip } = record;
         let ok = true;
@@ -570,11 +561,12 @@ function validateTags(raw: RawConfig, c: Collector): Record<string, string> {
     }
     const tags: Record<string, string> = {};
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-        // AWS limits: key 1-128 characters, value up to 256, and the aws: prefix is reserved.
-        if (name.length === 0 || name.length > 128 || name.toLowerCase().startsWith("aws:")) {
-            c.add(`${key("tags")}: tag name ${JSON.stringify(name)} must be 1-128 characters and not start with "aws:"`);
-        } else if (typeof v !== "string" || v.length > 256) {
-            c.add(`${key("tags")}.${name}: expected a string of at most 256 characters`);
+        // AWS limits (schema.ts): a name of 1 to TAG_NAME_MAX_LENGTH characters, a value of at most
+        // TAG_VALUE_MAX_LENGTH, and the aws: prefix is reserved.
+        if (name.length === 0 || name.length > TAG_NAME_MAX_LENGTH || name.toLowerCase().startsWith(TAG_RESERVED_PREFIX)) {
+            c.add(`${key("tags")}: tag name ${JSON.stringify(name)} must be 1-${TAG_NAME_MAX_LENGTH} characters and not start with "${TAG_RESERVED_PREFIX}"`);
+        } else if (typeof v !== "string" || v.length > TAG_VALUE_MAX_LENGTH) {
+            c.add(`${key("tags")}.${name}: expected a string of at most ${TAG_VALUE_MAX_LENGTH} characters`);
         } else {
             tags[name] = v;
         }
@@ -606,16 +598,16 @@ export function parseSettings(raw: RawConfig): Settings {
     const os = (raw.os ?? DEFAULTS.os) as OsChoice;
     if (!OS_CHOICES.includes(os)) c.add(`${key("os")}: ${JSON.stringify(raw.os)} is not supported; allowed: ${OS_CHOICES.join(", ")}`);
     const instanceType =
-        optionalString(raw, "instanceType", c, /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type like t3.micro") ??
+        optionalString(raw, "instanceType", c, INSTANCE_TYPE_PATTERN, "an EC2 instance type like t3.micro") ??
         DEFAULTS.instanceType;
-    const amiId = optionalString(raw, "amiId", c, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0");
-    const vpcId = optionalString(raw, "vpcId", c, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
-    const subnetId = optionalString(raw, "subnetId", c, /^subnet-[0-9a-f]{8,17}$/, "a subnet id like subnet-0123456789abcdef0");
+    const amiId = optionalString(raw, "amiId", c, AMI_ID_PATTERN, "an AMI id like ami-0123456789abcdef0");
+    const vpcId = optionalString(raw, "vpcId", c, VPC_ID_PATTERN, "a VPC id like vpc-0123456789abcdef0");
+    const subnetId = optionalString(raw, "subnetId", c, SUBNET_ID_PATTERN, "a subnet id like subnet-0123456789abcdef0");
     if (vpcId && !subnetId) {
         c.add(`${key("subnetId")}: required when ${key("vpcId")} is set: name a public subnet of ${vpcId}`);
     }
     const allowedCidrs = cidrList(parseStructured(raw, "allowedCidrs"), "allowedCidrs", c, DEFAULTS.allowedCidrs);
-    const sshKeyName = optionalString(raw, "sshKeyName", c, /^[\x20-\x7e]{1,255}$/, "the name of an EC2 key pair");
+    const sshKeyName = optionalString(raw, "sshKeyName", c, SSH_KEY_NAME_PATTERN, "the name of an EC2 key pair");
     let adminCidr: string | undefined;
     if (raw.adminCidr !== undefined && raw.adminCidr !== "") {
         const parsed = parseCidr(raw.adminCidr);
@@ -624,7 +616,7 @@ export function parseSettings(raw: RawConfig): Settings {
         if (!sshKeyName) c.add(`${key("adminCidr")}: opens SSH, which needs ${key("sshKeyName")} too`);
     }
     const tags = validateTags(raw, c);
-    let allowClientToClient = false;
+    let allowClientToClient = DEFAULTS.allowClientToClient;
     if (raw.allowClientToClient !== undefined && raw.allowClientToClient !== "") {
         if (raw.allowClientToClient !== "true" && raw.allowClientToClient !== "false") {
             c.add(`${key("allowClientToClient")}: ${JSON.stringify(raw.allowClientToClient)} is not valid; expected true or false`);
