@@ -196,8 +196,9 @@ export function render(state: PkiState, name: string, format: Format): string | 
 }
 
 function main(): number {
-    const options = commandLine(parseArgs);
+    const options = commandLine(parseArgs, USAGE);
     if (options === undefined) return 2;
+    if (options === "help") return 0;
     try {
         const state = options.state !== undefined ? parseState(fs.readFileSync(options.state, "utf8"), options.state) : stackState(options.stack);
         const format = options.format as Format;

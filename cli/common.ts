@@ -1,8 +1,20 @@
 // What the commands under cli/ share: reading the command line, and writing files that hold secrets.
 import * as fs from "fs";
 
-/** The options parse() reads from the command line, or undefined once its error is printed (exit 2, a usage error). */
-export function commandLine(parse: (argv: string[]) => Record<string, string>): Record<string, string> | undefined {
+/** Whether the command line asks for the usage (--help or -h anywhere): printed on stdout, exit 0. */
+export function wantsHelp(argv: string[] = process.argv.slice(2)): boolean {
+    return argv.includes("--help") || argv.includes("-h");
+}
+
+/**
+ * The options parse() reads from the command line, or undefined once its error is printed (exit 2,
+ * a usage error); "help" when --help asked for the usage, which is printed (exit 0).
+ */
+export function commandLine(parse: (argv: string[]) => Record<string, string>, usage: string): Record<string, string> | "help" | undefined {
+    if (wantsHelp()) {
+        console.log(usage);
+        return "help";
+    }
     try {
         return parse(process.argv.slice(2));
     } catch (error) {

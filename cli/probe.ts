@@ -3,11 +3,16 @@
 // time it took. Exit 0 when ready, 1 when not within the timeout, 2 on bad usage.
 import { probe } from "../components/health/ikeProbe";
 import { parseIpv4 } from "../components/config/ipv4";
+import { wantsHelp } from "./common";
 
 const USAGE = "usage: npm run probe -- --host ADDRESS [--port 500] [--timeout SECONDS] [--interval SECONDS]";
 
 async function main(): Promise<number> {
     const args = process.argv.slice(2);
+    if (wantsHelp(args)) {
+        console.log(USAGE);
+        return 0;
+    }
     const options: Record<string, string> = {};
     for (let i = 0; i < args.length; i += 2) options[args[i].replace(/^--/, "")] = args[i + 1];
     const host = options.host;

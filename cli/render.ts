@@ -79,8 +79,9 @@ function region(options: Record<string, string>, text: string): string {
 }
 
 async function main(): Promise<number> {
-    const options = commandLine(parseArgs);
+    const options = commandLine(parseArgs, USAGE);
     if (options === undefined) return 2;
+    if (options === "help") return 0;
     try {
         const text = fs.readFileSync(options.config, "utf8");
         const raw = rawConfigFromStackFile(text, options.config);
