@@ -16,8 +16,8 @@ import {
     PASSWORD_MAX_LENGTH,
     PSK_MAX_LENGTH,
     PSK_MIN_LENGTH,
+    PSK_RULE,
     SECRET_FORBIDDEN,
-    SECRET_RULE,
 } from "../config/settings";
 import { BootComponent, plainFile } from "./bootFile";
 import { PPP_SERVER_NAME } from "./l2tp";
@@ -42,7 +42,7 @@ export const SYNC_LIMITS = {
     secretForbidden: SECRET_FORBIDDEN,
     chapWordForbidden: CHAP_WORD_FORBIDDEN,
     passwordFirstForbidden: PASSWORD_FIRST_FORBIDDEN,
-    secretRule: SECRET_RULE,
+    secretRule: PSK_RULE,
     chapWordRule: CHAP_WORD_RULE,
 } as const;
 

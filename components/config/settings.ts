@@ -40,6 +40,7 @@ import type { ConfigKey, Method, OsChoice } from "./schema";
 // and the README are generated from); the program has always imported them from here.
 export {
     CHAP_WORD_RULE,
+    PSK_RULE,
     CONFIG_KEYS,
     DEFAULTS,
     DEVICE_MAX_LENGTH,
@@ -181,8 +182,6 @@ export const PASSWORD_FIRST_FORBIDDEN: Forbidden = {
     problem: "starts with '@', which pppd reads as a file name; allowed: any other first character",
 };
 /** The rules in words, for messages. */
-/** The rule every secret follows (the schema's PSK rule, which is that rule). */
-export const SECRET_RULE = PSK_RULE;
 
 /** Characters that change the meaning of a chap-secrets or ipsec.secrets line, or that clients mistype. */
 function secretProblem(value: string): string | undefined {
