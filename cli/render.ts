@@ -21,7 +21,7 @@ import { ConfigError, checkPoolAgainstVpc, parseSettings } from "../components/c
 import { awsRegionFromStackFile, rawConfigFromStackFile } from "../components/config/stackFile";
 import { parseIpv4 } from "../components/config/ipv4";
 import { PkiState, reconcilePki } from "../components/pki/ledger";
-import { gatewayPki } from "../components/pki/parameters";
+import { gatewayPki, ikev2PieceCount } from "../components/pki/parameters";
 import { appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../components/pki/profiles";
 import { commandLine, writePrivate } from "./common";
 
@@ -123,7 +123,7 @@ async function main(): Promise<number> {
                 users: settings.ikev2.users,
                 now: new Date(),
             });
-            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users, ikev2: await gatewayPki(pki) });
+            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users, ikev2: { material: await gatewayPki(pki), pieces: ikev2PieceCount(settings.ikev2.users) } });
             writePrivate(path.join(outDir, "user-data"), bytes);
             writePrivate(path.join(outDir, "ssm-parameters.json"), `${JSON.stringify(ssm, null, 1)}\n`);
             writePrivate(stateFile, `${JSON.stringify(pki, null, 1)}\n`);

@@ -40,12 +40,20 @@ export const knobs = {
     region: "eu-west-1",
     accountId: "123456789012",
     partition: "aws",
+    /**
+     * While set, no custom resource's registration completes (so none of their Outputs resolves)
+     * until the test calls what is pushed here: what the program constructs before any Output is
+     * known is what `pulumi preview` shows on a first run.
+     */
+    hold: undefined as Array<() => void> | undefined,
     probeStdout: '{"ready":true,"seconds":73.4,"attempts":15,"detail":"203.0.113.10:500 accepted the IKE proposal"}' as string | undefined,
 };
 
 pulumi.runtime.setMocks(
     {
         async newResource(args: pulumi.runtime.MockResourceArgs) {
+            const hold = knobs.hold;
+            if (hold && args.custom) await new Promise<void>((release) => hold.push(release));
             const request = registering.get(`${args.type}::${args.name}`);
             created.push({
                 type: args.type,

@@ -1,24 +1,10 @@
-// The program: stack config -> settings -> placement -> the gateway. Nothing is created until every
-// check has passed.
+// The stack program (index.ts): the stack's config -> VpnGateway's args -> one gateway, named and
+// placed as every release of this program has named it (an existing stack keeps its resources).
 import * as pulumi from "@pulumi/pulumi";
-import { cloudConfig, gatewayParameters, userDataBytes } from "../boot/cloudConfig";
 import { parameterPath } from "../boot/parameters";
-import { VpnGateway } from "./gateway";
-import { findPlacement } from "./network";
+import { VpnGateway, VpnGatewayArgs } from "./gateway";
 import { stackCaName } from "./pki";
-import { ConfigError, GENERATED_PSK_LENGTH, PROJECT, RawConfig, Settings, checkPoolAgainstVpc, parseSettings } from "../config/settings";
-
-/** A region name longer than any AWS has: the size check's stand-in for the one looked up later. */
-const WIDEST_REGION = "xx-xxxxxxxxxxxxxxxxxxxxxxx-99";
-
-/**
- * With the widest values known only later, so that an overrun is caught before anything exists:
- * the user-data within EC2's limit, and the parameters' layout within SSM's (a ConfigError).
- */
-function checkSizes(settings: Settings, path: string): void {
-    userDataBytes(cloudConfig({ settings, region: WIDEST_REGION, parameterPath: path, publicIp: "255.255.255.255" }));
-    gatewayParameters({ parameterPath: path, psk: settings.psk ?? "x".repeat(GENERATED_PSK_LENGTH), users: settings.users });
-}
+import { ConfigError, PROJECT, RawConfig } from "../config/settings";
 
 /** Raw config as the Pulumi runtime holds it, keyed by the short name. */
 export function rawConfigFromPulumi(): RawConfig {
@@ -44,8 +30,34 @@ export function secretsStoredInPlain(raw: RawConfig): string[] {
     return SECRET_KEYS.filter((k) => raw[k] !== undefined && raw[k] !== "" && !isSecret(`${PROJECT}:${k}`));
 }
 
+/** Config keys whose values are lists or maps (JSON in the raw config). */
+const STRUCTURED_KEYS = ["users", "dnsServers", "allowedCidrs", "tags"];
+
+/**
+ * The stack's config as VpnGateway's args, values as the config holds them: structured ones
+ * parsed, the rest as strings. The component validates them all (a wrong type included), naming
+ * each as the config key it came from.
+ */
+export function argsFromStackConfig(raw: RawConfig, stack: string): VpnGatewayArgs {
+    const args: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) {
+        if (v === undefined) continue;
+        let value: unknown = v;
+        if (STRUCTURED_KEYS.includes(k)) {
+            try {
+                value = JSON.parse(v);
+            } catch {
+                // A plain string where a list or map was expected: the component says so.
+            }
+        }
+        args[k] = value;
+    }
+    // Where every release of the program has put them: the stack's parameters and CA keep their names.
+    return { ...(args as unknown as VpnGatewayArgs), parameterPath: parameterPath(stack), caName: stackCaName(stack), configNamespace: PROJECT };
+}
+
+/** The stack's outputs: the gateway's, health as a verdict and the seconds it took. */
 export async function deploy(raw: RawConfig, stack: string, plainSecrets: string[] = []) {
-    let settings: Settings;
     try {
         if (plainSecrets.length > 0) {
             throw new ConfigError(
@@ -56,12 +68,8 @@ export async function deploy(raw: RawConfig, stack: string, plainSecrets: string
                 ),
             );
         }
-        settings = parseSettings(raw);
-        const path = parameterPath(stack);
-        checkSizes(settings, path);
-        const placement = await findPlacement(settings);
-        checkPoolAgainstVpc(settings.clientPool, placement.vpcCidrs, settings.ikev2.pool);
-        const gateway = new VpnGateway(`vpn-gateway-${stack}`, { settings, placement, parameterPath: path, caName: stackCaName(stack) });
+        const gateway = new VpnGateway(`vpn-gateway-${stack}`, argsFromStackConfig(raw, stack));
+        await gateway.whenCreated();
         return {
             publicIp: gateway.publicIp,
             psk: gateway.psk,

@@ -1,6 +1,7 @@
 // Where the gateway goes: region and account, subnet, VPC and image, looked up before any resource is created.
 import * as aws from "@pulumi/aws";
-import { ConfigError, OsChoice, PROJECT, Settings } from "../config/settings";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, OsChoice, STACK_CONFIG_PREFIX, Settings } from "../config/settings";
 
 export interface Placement {
     /** The provider's region, account and partition: the parameters' ARNs, and sync.json's region. */
@@ -38,35 +39,35 @@ export const IMAGES: Record<OsChoice, { owner: string; name: (arch: "amd64" | "a
     },
 };
 
-async function findSubnet(settings: Settings): Promise<{ vpcId: string; subnetId: string }> {
+async function findSubnet(settings: Settings, opts: pulumi.InvokeOptions, p: string, heading?: string): Promise<{ vpcId: string; subnetId: string }> {
     if (settings.subnetId) {
-        const subnet = await aws.ec2.getSubnet({ id: settings.subnetId });
+        const subnet = await aws.ec2.getSubnet({ id: settings.subnetId }, opts);
         if (settings.vpcId && subnet.vpcId !== settings.vpcId) {
-            throw new ConfigError([`${PROJECT}:subnetId: ${settings.subnetId} is in ${subnet.vpcId}, not in ${PROJECT}:vpcId ${settings.vpcId}`]);
+            throw new ConfigError([`${p}subnetId: ${settings.subnetId} is in ${subnet.vpcId}, not in ${p}vpcId ${settings.vpcId}`], heading);
         }
         return { vpcId: subnet.vpcId, subnetId: subnet.id };
     }
     let vpcId: string;
     try {
-        vpcId = (await aws.ec2.getVpc({ default: true })).id;
+        vpcId = (await aws.ec2.getVpc({ default: true }, opts)).id;
     } catch {
-        throw new ConfigError([`${PROJECT}:vpcId: this region has no default VPC; set ${PROJECT}:vpcId and ${PROJECT}:subnetId (a public subnet)`]);
+        throw new ConfigError([`${p}vpcId: this region has no default VPC; set ${p}vpcId and ${p}subnetId (a public subnet)`], heading);
     }
     const subnets = await aws.ec2.getSubnets({
         filters: [
             { name: "vpc-id", values: [vpcId] },
             { name: "default-for-az", values: ["true"] },
         ],
-    });
+    }, opts);
     // Sorted, so the same subnet is chosen on every run.
     const subnetId = [...subnets.ids].sort()[0];
-    if (!subnetId) throw new ConfigError([`${PROJECT}:subnetId: the default VPC ${vpcId} has no default subnet; set one`]);
+    if (!subnetId) throw new ConfigError([`${p}subnetId: the default VPC ${vpcId} has no default subnet; set one`], heading);
     return { vpcId, subnetId };
 }
 
-async function findAmi(settings: Settings): Promise<string> {
+async function findAmi(settings: Settings, opts: pulumi.InvokeOptions): Promise<string> {
     if (settings.amiId) return settings.amiId;
-    const type = await aws.ec2.getInstanceType({ instanceType: settings.instanceType });
+    const type = await aws.ec2.getInstanceType({ instanceType: settings.instanceType }, opts);
     const arch = type.supportedArchitectures.includes("x86_64") ? "x86_64" : "arm64";
     const image = IMAGES[settings.os];
     const ami = await aws.ec2.getAmi({
@@ -77,15 +78,19 @@ async function findAmi(settings: Settings): Promise<string> {
             { name: "architecture", values: [arch] },
             { name: "virtualization-type", values: ["hvm"] },
         ],
-    });
+    }, opts);
     return ami.id;
 }
 
-export async function findPlacement(settings: Settings): Promise<Placement> {
-    const [region, identity, partition] = await Promise.all([aws.getRegion(), aws.getCallerIdentity(), aws.getPartition()]);
-    const { vpcId, subnetId } = await findSubnet(settings);
-    const vpc = await aws.ec2.getVpc({ id: vpcId });
+/**
+ * The look-ups, with the provider the gateway's resources use (opts.provider / opts.parent's).
+ * prefix and heading: how a failure names the setting to fix (see settings.ts withKeyPrefix).
+ */
+export async function findPlacement(settings: Settings, opts: pulumi.InvokeOptions = {}, prefix = STACK_CONFIG_PREFIX, heading?: string): Promise<Placement> {
+    const [region, identity, partition] = await Promise.all([aws.getRegion({}, opts), aws.getCallerIdentity({}, opts), aws.getPartition({}, opts)]);
+    const { vpcId, subnetId } = await findSubnet(settings, opts, prefix, heading);
+    const vpc = await aws.ec2.getVpc({ id: vpcId }, opts);
     const vpcCidrs = [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.map((a) => a.cidrBlock)])];
-    const amiId = await findAmi(settings);
+    const amiId = await findAmi(settings, opts);
     return { region: region.region, accountId: identity.accountId, partition: partition.partition, vpcId, subnetId, vpcCidrs, amiId };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ParameterArgs, ssmParameter } from "../boot/parts";
 import { Ikev2User } from "../config/settings";
 import { PkiState, caFingerprint, reconcilePki } from "../pki/ledger";
-import { gatewayPki, ikev2Parameters } from "../pki/parameters";
+import { gatewayPki, ikev2PieceCount, ikev2Pieces } from "../pki/parameters";
 
 /** The resource's inputs, as the provider receives them (plain: the engine resolves them first). */
 export interface StackPkiInputs {
@@ -91,27 +91,24 @@ export interface Ikev2Args extends ParameterArgs {
  * IKEv2: owns the stack's CA (StackPki) and the gateway's share of it, the parameters
  * PATH/ikev2/1..N, from which vpn-gateway-sync writes the NSS database and the CRL. The users
  * live here alone, never in the user-data: adding one changes the CA's state and these parameters.
+ * N follows from the users (ikev2PieceCount), so every parameter exists before the state is known:
+ * `pulumi preview` lists them all, and their values fill in when the CA's state does.
  */
 export class Ikev2 extends pulumi.ComponentResource {
     /** The PkiState as JSON (every key): what `npm run client` reads. Always secret. */
     readonly state: pulumi.Output<string>;
-    /** PATH/ikev2/1..N, once the state is known. */
-    readonly parameters: pulumi.Output<aws.ssm.Parameter[]>;
+    /** PATH/ikev2/1..N. */
+    readonly parameters: aws.ssm.Parameter[];
 
     constructor(name: string, args: Ikev2Args, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:index:Ikev2", name, {}, opts);
         const pki = new StackPki(`${name}-pki`, { caName: args.caName, address: args.address, users: args.users }, { parent: this });
         this.state = pulumi.secret(pki.state);
-        // How many pieces there are follows from the state (the CRL grows with revocations), so the
-        // parameters are created inside the apply: a preview that does not know the state yet (the
-        // first one, or one with changed users) does not list them, and `pulumi up` creates exactly
-        // 1..N, with no stale piece left for the sync to join.
-        this.parameters = this.state.apply(async (json) => {
-            const material = await gatewayPki(JSON.parse(json) as PkiState);
-            return ikev2Parameters(args.parameterPath, material).map((p, i) =>
-                ssmParameter(`${name}-ikev2-${i + 1}`, p.name, pulumi.secret(p.value), args, this),
-            );
-        });
+        const count = ikev2PieceCount(args.users);
+        const pieces = this.state.apply(async (json) => ikev2Pieces(await gatewayPki(JSON.parse(json) as PkiState), count));
+        this.parameters = Array.from({ length: count }, (_, i) =>
+            ssmParameter(`${name}-ikev2-${i + 1}`, `${args.parameterPath}/ikev2/${i + 1}`, pulumi.secret(pieces.apply((p) => p[i])), args, this),
+        );
         this.registerOutputs({ state: this.state });
     }
 }

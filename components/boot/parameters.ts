@@ -60,6 +60,35 @@ export function parameterPath(stack: string): string {
     return `${PARAMETER_ROOT}/${stack}`;
 }
 
+/** IAM allows 64 characters in a role's name; Pulumi names a gateway's role `<name>-` plus 7 random characters. */
+export const GATEWAY_NAME_MAX_LENGTH = 64 - "-1234567".length;
+/** SSM allows 15 levels in a parameter's name; the deepest of a gateway's is PATH/users/<bb>. */
+const PATH_LEVELS_MAX = 15 - 2;
+
+/**
+ * A component's name names its IAM role and, by default, its parameter path
+ * (/vpn-gateway/<stack>/<name>): problems with either, named as `name` and `parameterPath`.
+ */
+export function gatewayNameProblems(name: string, path: string, pathKey: string): string[] {
+    const problems: string[] = [];
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.length > GATEWAY_NAME_MAX_LENGTH) {
+        problems.push(
+            `name ${JSON.stringify(name)}: it names the gateway's IAM role (<name>-<7 random characters>, at most 64) and its default parameter path, ` +
+                `so it may hold only letters, digits, '_', '.' and '-', at most ${GATEWAY_NAME_MAX_LENGTH} characters (this one has ${name.length})`,
+        );
+    }
+    const segments = path.split("/").slice(1);
+    if (!path.startsWith("/") || segments.some((s) => !/^[A-Za-z0-9_.-]+$/.test(s)) || segments.length > PATH_LEVELS_MAX || path.length > 900) {
+        problems.push(
+            `${pathKey}: ${JSON.stringify(path)} is not an SSM path for the gateway's parameters; expected /SEGMENT[/SEGMENT...] ` +
+                `of letters, digits, '_', '.' and '-', at most ${PATH_LEVELS_MAX} levels and 900 characters`,
+        );
+    } else if (/^(aws|ssm)/i.test(segments[0])) {
+        problems.push(`${pathKey}: ${JSON.stringify(path)} starts with "${segments[0]}"; SSM reserves names that begin with "aws" or "ssm"`);
+    }
+    return problems;
+}
+
 /** The PSK's parameter. */
 export function pskParameter(path: string, psk: string): SsmParameter {
     return { name: `${path}/psk`, type: "SecureString", value: psk };

@@ -147,13 +147,35 @@ export type RawConfig = Partial<Record<string, string>>;
 
 /** Every problem found in a stack config, each naming its key and what is allowed. */
 export class ConfigError extends Error {
-    constructor(readonly problems: string[]) {
-        super(`invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    /** heading: what was invalid, e.g. `VpnGateway "eng": invalid arguments` for a component's args. */
+    constructor(
+        readonly problems: string[],
+        heading = "invalid stack config",
+    ) {
+        super(`${heading}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "ConfigError";
     }
 }
 
-const key = (name: string) => `${PROJECT}:${name}`;
+/** How messages name the stack config's keys: `vpn-gateway:` for the stack program (the default). */
+export const STACK_CONFIG_PREFIX = `${PROJECT}:`;
+/**
+ * What names a setting in messages during one parseSettings call: the stack config's key
+ * (`vpn-gateway:psk`), or a component argument's field (`psk`) when VpnGateway validates its args.
+ */
+let keyPrefix = STACK_CONFIG_PREFIX;
+const key = (name: string) => `${keyPrefix}${name}`;
+
+/** Runs check with messages naming settings by prefix + name; parseSettings is synchronous, so this cannot leak. */
+export function withKeyPrefix<T>(prefix: string, check: () => T): T {
+    const saved = keyPrefix;
+    keyPrefix = prefix;
+    try {
+        return check();
+    } finally {
+        keyPrefix = saved;
+    }
+}
 
 /** Characters a value may not hold (or, for a password, start with), and the problem they are. */
 export interface Forbidden {
@@ -262,6 +284,15 @@ function validatePsk(raw: RawConfig, c: Collector): string | undefined {
         );
     }
     return psk;
+}
+
+/** The PSK's problems (none: []), named as parseSettings names them: for a PSK known only at deploy time. */
+export function pskProblems(psk: string, prefix = STACK_CONFIG_PREFIX): string[] {
+    return withKeyPrefix(prefix, () => {
+        const c = new Collector();
+        validatePsk({ psk }, c);
+        return c.problems;
+    });
 }
 
 function validatePool(raw: RawConfig, c: Collector, name: "clientPool" | "ikev2Pool" = "clientPool"): Cidr | undefined {
@@ -396,7 +427,7 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
         // `pulumi config set --path` stores digits-only and true/false values as numbers and booleans.
         for (const [field, v] of [["name", name], ["password", password]] as const) {
             if (typeof v === "number" || typeof v === "boolean") {
-                c.add(`${at}.${field}: is a ${typeof v}, not a string; set it with --type string (pulumi config set --type string --path '${at.slice(PROJECT.length + 1)}.${field}' ...)`);
+                c.add(`${at}.${field}: is a ${typeof v}, not a string; set it with --type string (pulumi config set --type string --path '${at.slice(keyPrefix.length)}.${field}' ...)`);
                 ok = false;
             }
         }
@@ -417,7 +448,7 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
                 c.add(`${at}.name: "${name}" is also users[${names.get(name)}]; names must be unique`);
                 ok = false;
             } else if (withIkev2 && !IKEV2_NAME_PATTERN.test(name)) {
-                c.add(`${at}.name: ${JSON.stringify(name)} cannot name an IKEv2 certificate's files; allowed for ikev2: the rule above with ${IKEV2_NAME_RULE} (or set ${at.slice(PROJECT.length + 1)}.methods to ["l2tp"])`);
+                c.add(`${at}.name: ${JSON.stringify(name)} cannot name an IKEv2 certificate's files; allowed for ikev2: the rule above with ${IKEV2_NAME_RULE} (or set ${at.slice(keyPrefix.length)}.methods to ["l2tp"])`);
                 ok = false;
             } else {
                 names.set(name, i);
@@ -577,7 +608,11 @@ function validateTags(raw: RawConfig, c: Collector): Record<string, string> {
  * Validates the whole stack config and returns typed settings, or throws one ConfigError listing
  * every problem. Pure: the caller hands over the raw values, so this runs before any resource exists.
  */
-export function parseSettings(raw: RawConfig): Settings {
+export function parseSettings(raw: RawConfig, prefix = STACK_CONFIG_PREFIX, heading?: string): Settings {
+    return withKeyPrefix(prefix, () => parseWithKeys(raw, heading));
+}
+
+function parseWithKeys(raw: RawConfig, heading: string | undefined): Settings {
     const c = new Collector();
     for (const name of Object.keys(raw)) {
         if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
@@ -632,7 +667,7 @@ export function parseSettings(raw: RawConfig): Settings {
         }
     }
 
-    if (c.problems.length > 0 || !clientPool || !ikev2Pool) throw new ConfigError(c.problems);
+    if (c.problems.length > 0 || !clientPool || !ikev2Pool) throw new ConfigError(c.problems, heading);
     return {
         ...(psk !== undefined ? { psk } : {}),
         users,
@@ -654,7 +689,11 @@ export function parseSettings(raw: RawConfig): Settings {
 }
 
 /** Checks the client pools against the VPC's blocks, once they are known (after the VPC lookup). */
-export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[], ikev2Pool?: Cidr): void {
+export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[], ikev2Pool?: Cidr, prefix = STACK_CONFIG_PREFIX, heading?: string): void {
+    withKeyPrefix(prefix, () => checkPools(pool, vpcCidrs, ikev2Pool, heading));
+}
+
+function checkPools(pool: ClientPool, vpcCidrs: string[], ikev2Pool: Cidr | undefined, heading: string | undefined): void {
     const problems: string[] = [];
     for (const text of vpcCidrs) {
         const parsed = parseCidr(text);
@@ -665,5 +704,5 @@ export function checkPoolAgainstVpc(pool: ClientPool, vpcCidrs: string[], ikev2P
             problems.push(`${key("ikev2Pool")}: ${ikev2Pool.text} overlaps the VPC's ${text}; choose a pool outside it`);
         }
     }
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0) throw new ConfigError(problems, heading);
 }

@@ -2,7 +2,9 @@
 // (PATH/ikev2/1..N, see boot/parameters.ts): the CA and server certificates, the server's key, the
 // CRL, and which user each revoked serial was, so that the sync ends exactly the sessions of users
 // newly revoked. Never the CA's key nor a user's: those stay in the stack's state.
-import { SsmParameter, gzipPieces } from "../boot/parameters";
+import * as zlib from "zlib";
+import { PARAMETER_VALUE_LIMIT, SsmParameter } from "../boot/parameters";
+import { ConfigError, Ikev2User } from "../config/settings";
 import { crlPem } from "./crl";
 import { PkiState } from "./ledger";
 
@@ -30,7 +32,72 @@ export async function gatewayPki(state: PkiState): Promise<GatewayPki> {
     };
 }
 
-/** PATH/ikev2/1..N: the material's JSON, gzip+base64, in pieces (a few hundred revocations fit in one). */
-export function ikev2Parameters(parameterPath: string, material: GatewayPki): SsmParameter[] {
-    return gzipPieces(JSON.stringify(material)).map((value, i) => ({ name: `${parameterPath}/ikev2/${i + 1}`, type: "SecureString", value }));
+/**
+ * How many parameters PATH/ikev2/1..N the material gets: a count that follows from the users alone
+ * (plain inputs), so that `pulumi preview` lists every one before the CA's state is known and no
+ * parameter is created inside an apply. Measured once gzip+base64 (test/pki/parameters.test.ts
+ * checks the bound with names of random letters, what gzip cannot shrink): the CA and server
+ * certificates and the server's key under 5,300 characters; a CRL entry about 60 characters plus
+ * 1.1 per character of its name. Entries: every certificate of the config (a revoked one stays on
+ * the CRL), every re-issue (the old one is revoked), one per user with devices (the user's single
+ * certificate is revoked), and room for as many again, at least 64, for users removed from the
+ * config over the stack's life (their serials stay on the CRL), counted at the longest name.
+ */
+export const IKEV2_BASE_CHARACTERS = 5600;
+export const IKEV2_ENTRY_CHARACTERS = 64;
+export const IKEV2_REMOVED_ROOM_MIN = 64;
+/** The longest certificate name: a user's (64) and a device's (32), joined by a dot. */
+const LONGEST_CERTIFICATE_NAME = 64 + 1 + 32;
+
+/** One CRL entry's share of the packed material, for a certificate of that name. */
+const entryCharacters = (name: string | number) => IKEV2_ENTRY_CHARACTERS + Math.ceil(((typeof name === "number" ? name : name.length) * 4) / 3);
+
+/** The CRL entries the material may hold for these users (see IKEV2_BASE_CHARACTERS). */
+export function ikev2EntryBound(users: Ikev2User[]): number {
+    const reissued = users.reduce((sum, u) => sum + u.reissue, 0);
+    const withDevices = new Set(users.filter((u) => u.device !== undefined).map((u) => u.user)).size;
+    return users.length + reissued + withDevices + Math.max(IKEV2_REMOVED_ROOM_MIN, users.length);
+}
+
+/** The packed material's size bound for these users, in characters. */
+export function ikev2MaterialBound(users: Ikev2User[]): number {
+    const known = users.reduce((sum, u) => sum + (1 + u.reissue) * entryCharacters(u.name), 0);
+    const singles = [...new Set(users.filter((u) => u.device !== undefined).map((u) => u.user!))].reduce((sum, name) => sum + entryCharacters(name), 0);
+    const removed = Math.max(IKEV2_REMOVED_ROOM_MIN, users.length) * entryCharacters(LONGEST_CERTIFICATE_NAME);
+    return IKEV2_BASE_CHARACTERS + known + singles + removed;
+}
+
+export function ikev2PieceCount(users: Ikev2User[]): number {
+    return Math.max(1, Math.ceil(ikev2MaterialBound(users) / PARAMETER_VALUE_LIMIT));
+}
+
+/**
+ * The material's JSON, gzip (level 9, no name or time: the same material always gives the same
+ * text) and base64, cut into exactly `pieces` pieces of near-equal length (each under SSM's 4096
+ * characters): vpn-gateway-sync joins PATH/ikev2/1..N whatever their number.
+ */
+export function ikev2Pieces(material: GatewayPki, pieces: number): string[] {
+    const packed = zlib.gzipSync(Buffer.from(JSON.stringify(material), "utf8"), { level: 9 }).toString("base64");
+    if (packed.length > pieces * PARAMETER_VALUE_LIMIT) {
+        throw new ConfigError([
+            `users: the IKEv2 material (the CA, the server's certificate and key, and a CRL of ${material.revoked.length} revoked certificates) is ` +
+                `${packed.length} characters, more than the ${pieces} parameters sized from the config's users hold (${pieces * PARAMETER_VALUE_LIMIT}): ` +
+                `users removed from the config still count on the CRL; list them again with revoked: true (each one adds room)`,
+        ]);
+    }
+    if (packed.length < pieces) throw new Error(`the IKEv2 material (${packed.length} characters) cannot fill ${pieces} pieces`);
+    const size = Math.floor(packed.length / pieces);
+    const longer = packed.length % pieces;
+    const out: string[] = [];
+    for (let i = 0, at = 0; i < pieces; i++) {
+        const length = size + (i < longer ? 1 : 0);
+        out.push(packed.slice(at, at + length));
+        at += length;
+    }
+    return out;
+}
+
+/** PATH/ikev2/1..N for the users of the config (ikev2PieceCount): the material's pieces. */
+export function ikev2Parameters(parameterPath: string, material: GatewayPki, pieces: number): SsmParameter[] {
+    return ikev2Pieces(material, pieces).map((value, i) => ({ name: `${parameterPath}/ikev2/${i + 1}`, type: "SecureString", value }));
 }

@@ -9,7 +9,7 @@ import * as zlib from "zlib";
 import { cloudConfig, gatewayParameters, isGzip, userDataBytes } from "../../components/boot/cloudConfig";
 import { parseSettings } from "../../components/config/settings";
 import { rawConfigFromStackFile } from "../../components/config/stackFile";
-import { gatewayPki } from "../../components/pki/parameters";
+import { gatewayPki, ikev2PieceCount } from "../../components/pki/parameters";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "Pulumi.example.yaml");
@@ -104,7 +104,7 @@ describe("render command", function () {
         const pki = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
         expect(pki.server.address).to.equal("198.51.100.20");
         const ikev2 = await gatewayPki(pki);
-        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users, ikev2 }));
+        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users, ikev2: { material: ikev2, pieces: ikev2PieceCount(settings.ikev2.users) } }));
         expect(ikev2.serverKey).to.contain("BEGIN PRIVATE KEY");
         for (const p of parameters) expect(p.value, p.name).not.to.contain(pki.ca.keyPem.split("\n")[1]);
         expect(parameters.map((p: any) => Object.keys(p))).to.deep.equal(parameters.map(() => ["name", "type", "value"]));
