@@ -133,3 +133,37 @@ export function templateFiles(): string[] {
 export function plainFiles(): string[] {
     return filesUnder(FILES_DIR);
 }
+
+const ROOT_DIR = path.join(__dirname, "..");
+
+/** The newest modification time of the TypeScript sources the compiled package is built from. */
+function newestSource(dir: string): number {
+    let newest = 0;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) newest = Math.max(newest, newestSource(file));
+        else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(file).mtimeMs);
+    }
+    return newest;
+}
+
+let checkedBuild = false;
+/**
+ * How a test runs a command: node on the compiled dist/cli/NAME.js, as the installed package runs
+ * it (starting ts-node for each run cost the fast suite most of its time). `npm test` builds it
+ * first; a build older than the sources fails here rather than testing yesterday's code.
+ */
+export function commandLine(name: "render" | "client" | "probe"): string[] {
+    // The way before the package was compiled, kept for scripts/bench-suite.sh's comparison.
+    if (process.env.VPN_GATEWAY_TEST_COMMANDS === "ts-node") return [process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT_DIR, "cli", `${name}.ts`)];
+    const compiled = path.join(ROOT_DIR, "dist", "cli", `${name}.js`);
+    if (!checkedBuild) {
+        if (!fs.existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build (npm test does)`);
+        const built = fs.statSync(compiled).mtimeMs;
+        for (const dir of ["components", "cli"]) {
+            if (newestSource(path.join(ROOT_DIR, dir)) > built) throw new Error(`dist/ is older than ${dir}/: run npm run build (npm test does)`);
+        }
+        checkedBuild = true;
+    }
+    return [process.execPath, compiled];
+}

@@ -9,10 +9,12 @@ import { PkiState, reconcilePki } from "../../components/pki/ledger";
 import { appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../../components/pki/profiles";
 import { ADDRESS, CA_NAME, T0, openssl } from "../pki/fixtures";
 
+import { commandLine } from "../helpers";
+
 const ROOT = path.join(__dirname, "..", "..");
 
 function client(args: string[], env: NodeJS.ProcessEnv = process.env) {
-    return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli/client.ts"), ...args], {
+    return spawnSync(process.execPath, [...commandLine("client").slice(1), ...args], {
         cwd: ROOT,
         env,
     });
@@ -91,7 +93,7 @@ describe("client command", function () {
         // A terminal for stdout: python3's pty runs the command with one.
         const py = spawnSync(
             "python3",
-            ["-c", "import pty,sys,os; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))", process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli/client.ts"), "--state", stateFile, "--user", "alice", "--format", "p12"],
+            ["-c", "import pty,sys,os; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))", ...commandLine("client"), "--state", stateFile, "--user", "alice", "--format", "p12"],
             { cwd: ROOT, encoding: "utf8", input: "" },
         );
         if (py.error) this.skip();

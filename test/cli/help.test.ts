@@ -4,9 +4,14 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as path from "path";
 
+import { commandLine } from "../helpers";
+
 const ROOT = path.join(__dirname, "..", "..");
 const run = (command: string, ...args: string[]) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli", `${command}.ts`), ...args], { cwd: ROOT, encoding: "utf8" });
+    {
+        const [node, ...script] = commandLine(command as "render" | "client" | "probe");
+        return spawnSync(node, [...script, ...args], { cwd: ROOT, encoding: "utf8" });
+    };
 
 describe("the commands' --help", () => {
     for (const command of ["render", "client", "probe"]) {

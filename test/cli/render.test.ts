@@ -11,11 +11,13 @@ import { parseSettings } from "../../components/config/settings";
 import { rawConfigFromStackFile } from "../../components/config/stackFile";
 import { gatewayPki, ikev2PieceCount } from "../../components/pki/parameters";
 
+import { commandLine } from "../helpers";
+
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "Pulumi.example.yaml");
 
 function render(...args: string[]) {
-    return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli/render.ts"), ...args], {
+    return spawnSync(process.execPath, [...commandLine("render").slice(1), ...args], {
         encoding: "utf8",
         cwd: ROOT,
     });
@@ -227,16 +229,17 @@ describe("render command", function () {
     it("renders without Pulumi: the renderers and the composer load none of it", () => {
         // What cli/render.ts loads, then which @pulumi modules that brought in.
         const script = [
-            `require("./components/boot/cloudConfig");`,
-            `require("./components/config/settings");`,
-            `require("./components/config/stackFile");`,
+            `require("./dist/components/boot/cloudConfig");`,
+            `require("./dist/components/config/settings");`,
+            `require("./dist/components/config/stackFile");`,
             `console.log(JSON.stringify(Object.keys(require.cache).filter((m) => m.includes("@pulumi"))));`,
         ].join("");
-        const result = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "-e", script], { cwd: ROOT, encoding: "utf8" });
+        commandLine("render"); // the compiled package, as current as the sources
+        const result = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
         expect(result.status, result.stderr).to.equal(0);
         expect(JSON.parse(result.stdout)).to.deep.equal([]);
         // and the Pulumi side does load it (the check can see it)
-        const pulumiSide = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "-e", script.replace("boot/cloudConfig", "boot/parts")], { cwd: ROOT, encoding: "utf8" });
+        const pulumiSide = spawnSync(process.execPath, ["-e", script.replace("boot/cloudConfig", "boot/parts")], { cwd: ROOT, encoding: "utf8" });
         expect(JSON.parse(pulumiSide.stdout).length, pulumiSide.stderr).to.be.greaterThan(0);
     });
 
