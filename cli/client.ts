@@ -94,7 +94,7 @@ function ps(word: string): string {
 
 /** A word for a POSIX shell. */
 function sh(word: string): string {
-    return /^[A-Za-z0-9_.\/@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+    return /^[A-Za-z0-9_./@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The npm run client command that gets a user's file. */

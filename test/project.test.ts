@@ -27,7 +27,7 @@ describe("Pulumi.yaml", () => {
     it("ships e2e stacks that the program accepts and that differ from the example", () => {
         const dir = path.join(ROOT, "e2e", "configs");
         const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"));
-        expect(files).not.to.be.empty;
+        expect(files).to.have.length.above(0);
         for (const f of files) {
             const file = path.join(dir, f);
             const s = parseSettings(rawConfigFromStackFile(fs.readFileSync(file, "utf8"), file));

@@ -13,7 +13,7 @@ import { ConfigError, Settings, checkPoolAgainstVpc, pskProblems } from "../conf
 import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sync, Sysctl, Updates } from "../boot/parts";
 import { connectionInstructions } from "./instructions";
 import { Ikev2 } from "./pki";
-import { Placement, findPlacement } from "./network";
+import { findPlacement } from "./network";
 import { ProbeResult } from "../health/ikeProbe";
 
 /**

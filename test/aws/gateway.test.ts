@@ -16,7 +16,7 @@ import { PARAMETER_PATH, REGION, rawConfig, USERS, PSK } from "../helpers";
 import { calls, created, Created, knobs, pkiStates } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { deploy } = require("../../components/aws/deploy") as typeof import("../../components/aws/deploy");
 
 function value<T>(output: pulumi.Output<T> | T): Promise<T> {
@@ -622,6 +622,7 @@ describe("the first boot in the resource tree (mock runtime)", () => {
 });
 
 describe("deploy-time health check", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
     const { parseProbeOutput, probeCommand } = require("../../components/aws/gateway") as typeof import("../../components/aws/gateway");
 
     it("runs the project's IKE probe against the Elastic IP once it is associated", async () => {

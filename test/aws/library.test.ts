@@ -10,9 +10,9 @@ import { created, knobs, pkiStates } from "../mocks";
 import type { VpnGatewayUser } from "../../components";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { VpnGateway, ConfigError } = require("../../components") as typeof import("../../components");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { deploy } = require("../../components/aws/deploy") as typeof import("../../components/aws/deploy");
 
 const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply((v) => resolve(v)));

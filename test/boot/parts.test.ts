@@ -18,7 +18,7 @@ import { PARAMETER_PATH, PSK, REGION, settings } from "../helpers";
 import { created } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const parts = require("../../components/boot/parts") as typeof import("../../components/boot/parts");
 
 function value<T>(output: pulumi.Output<T>): Promise<T> {

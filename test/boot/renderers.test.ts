@@ -7,6 +7,7 @@ import { l2tp } from "../../components/boot/l2tp";
 import { ppp } from "../../components/boot/ppp";
 import { SYNC_CONFIG_FILE, SYNC_INSTALLER, SYNC_PROGRAM, programParameters, sync, syncProgram } from "../../components/boot/sync";
 import { sysctl } from "../../components/boot/sysctl";
+import { MAINTENANCE_WINDOW, updates } from "../../components/boot/updates";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as zlib from "zlib";
@@ -378,7 +379,6 @@ describe("first-boot components", () => {
 });
 
 describe("first-boot components, operations", () => {
-    const { updates, MAINTENANCE_WINDOW } = require("../../components/boot/updates") as typeof import("../../components/boot/updates");
 
     it("restarts the VPN daemons when they die", () => {
         const dropIn = file(ipsec(ipsecInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;

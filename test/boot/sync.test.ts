@@ -56,7 +56,7 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         // test/boot/sync's two Python files held 103 and 7 when they moved to agent/tests
         const tests = path.join(ROOT, "agent", "tests");
         const modules = fs.readdirSync(tests).filter((f) => /^test_\w+\.py$/.test(f));
-        const defined = modules.map((f) => (fs.readFileSync(path.join(tests, f), "utf8").match(/^    def test_/gm) ?? []).length).reduce((a, b) => a + b, 0);
+        const defined = modules.map((f) => (fs.readFileSync(path.join(tests, f), "utf8").match(/^ {4}def test_/gm) ?? []).length).reduce((a, b) => a + b, 0);
         expect(defined).to.be.at.least(103 + 7);
         // one test module per module of the package
         for (const module of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py") && !f.startsWith("__"))) expect(modules, module).to.include(`test_${module}`);
