@@ -109,7 +109,12 @@ export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ n
         "json.dump(out, sys.stdout)",
     ].join("\n");
     const zipapp = path.join(root, "dist", "agent", "vpn-gateway-sync.pyz");
-    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code, zipapp], { cwd: root, input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code, zipapp], {
+        cwd: root,
+        input: JSON.stringify(cases),
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
     if (r.error) throw new Error(`the sync's check needs /usr/bin/python3 with boto3 (bash scripts/setup.sh test): ${r.error.message}`);
     if (r.status !== 0) throw new Error(`the sync program failed (is it built? npm run build:agent): ${r.stderr}`);
     return JSON.parse(r.stdout);

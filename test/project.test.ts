@@ -32,8 +32,14 @@ describe("Pulumi.yaml", () => {
             const file = path.join(dir, f);
             const s = parseSettings(rawConfigFromStackFile(fs.readFileSync(file, "utf8"), file));
             // the VM harness needs a user with a pool address and one with a static address
-            expect(s.users.some((u) => u.ip), f).to.equal(true);
-            expect(s.users.some((u) => !u.ip), f).to.equal(true);
+            expect(
+                s.users.some((u) => u.ip),
+                f,
+            ).to.equal(true);
+            expect(
+                s.users.some((u) => !u.ip),
+                f,
+            ).to.equal(true);
             expect(s.clientPool.cidr.text, f).not.to.equal("192.168.42.0/24");
         }
     });
@@ -76,7 +82,10 @@ describe("gateway scripts", () => {
                 .readFileSync(path.join(dir, f), "utf8")
                 .split("\n")
                 .filter((l) => !l.trim().startsWith("#"));
-            expect(code.filter((l) => /\|\s*grep\s+(-[a-zA-Z]*q|--quiet)/.test(l)), f).to.deep.equal([]);
+            expect(
+                code.filter((l) => /\|\s*grep\s+(-[a-zA-Z]*q|--quiet)/.test(l)),
+                f,
+            ).to.deep.equal([]);
         }
     });
 });

@@ -87,12 +87,20 @@ describe("where secrets flow", () => {
 
     it("the render command's logs: secrets only in ssm-parameters.json, never on stdout or stderr", () => {
         const root = path.join(__dirname, "..");
-        const result = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out", "/dev/null"], { cwd: root, encoding: "utf8" });
+        const result = spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out", "/dev/null"],
+            { cwd: root, encoding: "utf8" },
+        );
         expect(result.status).to.equal(0);
         expect(result.stdout).to.equal("");
         expect(result.stderr).to.match(/^wrote \d+ bytes of user-data to \/dev\/null\n$/);
         const dir = path.join(os.tmpdir(), `render-secrets-${process.pid}`);
-        const withParameters = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out-dir", dir], { cwd: root, encoding: "utf8" });
+        const withParameters = spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/render.ts", "--config", "Pulumi.example.yaml", "--out-dir", dir],
+            { cwd: root, encoding: "utf8" },
+        );
         expect(withParameters.status, withParameters.stderr).to.equal(0);
         expect(withParameters.stdout).to.equal("");
         expect(withParameters.stderr).to.match(

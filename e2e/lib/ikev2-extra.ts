@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     const expired = await reconcilePki(stack, {
         caName: parseCaName(stack),
         address,
-        users: [...Object.keys(stack.users).map((name) => ({ name, reissue: stack.users[name].reissue, revoked: false })), { name: "expired-e2e", reissue: 0, revoked: false }],
+        users: [
+            ...Object.keys(stack.users).map((name) => ({ name, reissue: stack.users[name].reissue, revoked: false })),
+            { name: "expired-e2e", reissue: 0, revoked: false },
+        ],
         now: past,
     });
     write(path.join(outDir, "expired", "expired-e2e"), expired, "expired-e2e", stack.ca.certPem);

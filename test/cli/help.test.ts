@@ -6,7 +6,10 @@ import * as path from "path";
 
 const ROOT = path.join(__dirname, "..", "..");
 const run = (command: string, ...args: string[]) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli", `${command}.ts`), ...args], { cwd: ROOT, encoding: "utf8" });
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "cli", `${command}.ts`), ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
 
 describe("the commands' --help", () => {
     for (const command of ["render", "client", "probe"]) {
