@@ -188,7 +188,7 @@ export const USER_FIELDS_SCHEMA = {
     revoked: {
         type: "boolean",
         default: false,
-        description: `${md("true")} puts the user's certificates on the CRL and removes their L2TP login; ` + "removing the user from the list does the same.",
+        description: `${md("true")} puts the user's certificates on the CRL and removes their L2TP login; removing the user from the list does the same.`,
     },
     reissue: {
         type: "integer",
@@ -256,8 +256,7 @@ export const SCHEMA = {
         type: "string",
         default: DEFAULTS.ikev2Pool,
         limits: POOL_LIMITS,
-        description:
-            `The IKEv2 clients' addresses: ${POOL_RULE}, apart from ${md("clientPool")} and the VPC. ` + "Its first host is kept back; clients get the others.",
+        description: `The IKEv2 clients' addresses: ${POOL_RULE}, apart from ${md("clientPool")} and the VPC. Its first host is kept back; clients get the others.`,
     },
     dnsServers: {
         type: "array",
