@@ -32,7 +32,8 @@ function parseArgs(argv: string[]): Record<string, string> {
     if (!(FORMATS as readonly string[]).includes(options.format)) {
         throw new UsageError(`--format ${JSON.stringify(options.format)} is not a format; allowed: ${FORMATS.join(", ")}`);
     }
-    if (options.state !== undefined && options.stack !== undefined) throw new UsageError(`--state and --stack: give one (--stack reads the deployed stack's state)\n${USAGE}`);
+    if (options.state !== undefined && options.stack !== undefined)
+        throw new UsageError(`--state and --stack: give one (--stack reads the deployed stack's state)\n${USAGE}`);
     return options;
 }
 
@@ -44,7 +45,15 @@ export function parseState(text: string, where: string): PkiState {
     } catch {
         throw new Error(`${where}: not JSON; expected the PKI state (a JSON object with format ${PKI_FORMAT}, ca, server, users, revoked)`);
     }
-    if (state === null || typeof state !== "object" || state.format !== PKI_FORMAT || !state.ca || !state.server || !state.users || !Array.isArray(state.revoked)) {
+    if (
+        state === null ||
+        typeof state !== "object" ||
+        state.format !== PKI_FORMAT ||
+        !state.ca ||
+        !state.server ||
+        !state.users ||
+        !Array.isArray(state.revoked)
+    ) {
         throw new Error(`${where}: not a PKI state of format ${PKI_FORMAT} (a JSON object with format, ca, server, users, revoked)`);
     }
     return state;
@@ -94,7 +103,7 @@ function ps(word: string): string {
 
 /** A word for a POSIX shell. */
 function sh(word: string): string {
-    return /^[A-Za-z0-9_.\/@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+    return /^[A-Za-z0-9_./@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The npm run client command that gets a user's file. */

@@ -123,7 +123,12 @@ async function main(): Promise<number> {
                 users: settings.ikev2.users,
                 now: new Date(),
             });
-            const ssm = gatewayParameters({ parameterPath: parameters.parameterPath, psk: settings.psk, users: settings.users, ikev2: { material: await gatewayPki(pki), pieces: ikev2PieceCount(settings.ikev2.users) } });
+            const ssm = gatewayParameters({
+                parameterPath: parameters.parameterPath,
+                psk: settings.psk,
+                users: settings.users,
+                ikev2: { material: await gatewayPki(pki), pieces: ikev2PieceCount(settings.ikev2.users) },
+            });
             writePrivate(path.join(outDir, "user-data"), bytes);
             writePrivate(path.join(outDir, "ssm-parameters.json"), `${JSON.stringify(ssm, null, 1)}\n`);
             writePrivate(stateFile, `${JSON.stringify(pki, null, 1)}\n`);

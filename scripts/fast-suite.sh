@@ -17,6 +17,8 @@ step() {
 }
 step build npm run -s build
 step typecheck npx tsc --noEmit -p .
+# eslint and prettier; shellcheck runs in mocha (test/shellcheck.test.ts), pyflakes3 and mypy in test:agent
+step lint npm run -s lint:ts
 step agent npm run -s test:agent
 if [ "${MOCHA_SERIAL:-}" = 1 ]; then
     step mocha npx mocha

@@ -61,7 +61,8 @@ for group in "$@"; do
         # cloud-init validates the rendered cloud-config against its schema; shellcheck checks
         # every shell script, the project's and the ones the gateway is given; the gateway's agent
         # (agent/, Python) is tested with the distribution's python3, python3-boto3 and pytest, as
-        # it runs there, and checked by pyflakes3 and mypy (npm run test:agent).
+        # it runs there, and checked by pyflakes3 and mypy (npm run test:agent, npm run lint). eslint
+        # and prettier, the rest of npm run lint, are npm packages: npm ci above installs them.
         test)
             command -v cloud-init >/dev/null || need+=(cloud-init)
             command -v shellcheck >/dev/null || need+=(shellcheck)

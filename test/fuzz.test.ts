@@ -13,7 +13,15 @@ import { pppdWords, syncReads } from "./helpers";
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 /** Characters that have meaning somewhere along the way: shells, YAML, chap-secrets, ipsec.secrets. */
-const nasty = fc.constantFrom(..."\"'\\#*\n\r\t :{}[]&!|>%@`$,;=-?/\u0000\u007f\u00e9\u2028\ufeff😀".split(""), "\r\n", "${x}", "{{x}}", "&#x2F;", "---", "...");
+const nasty = fc.constantFrom(
+    ..."\"'\\#*\n\r\t :{}[]&!|>%@`$,;=-?/\u0000\u007f\u00e9\u2028\ufeff😀".split(""),
+    "\r\n",
+    "${x}",
+    "{{x}}",
+    "&#x2F;",
+    "---",
+    "...",
+);
 const adversarialString = fc.oneof(
     fc.string({ maxLength: 40 }),
     fc.fullUnicodeString({ maxLength: 20 }),
@@ -55,14 +63,16 @@ const byName = <T extends { name: string }>(users: T[]) => [...users].sort((a, b
 
 /** The users the users parameters hold, in the order of their names. */
 function usersIn(parameters: SsmParameter[]): Array<{ name: string; password: string; ip?: string }> {
-    return byName(parameters
-        .filter((p) => p.name.startsWith("/vpn-gateway/fuzz/users/"))
-        .flatMap((p) => {
-            const value = JSON.parse(p.value);
-            expect(value.format).to.equal(1);
-            expect(p.value.length).to.be.at.most(4096);
-            return value.users as Array<{ name: string; password: string; ip?: string }>;
-        }));
+    return byName(
+        parameters
+            .filter((p) => p.name.startsWith("/vpn-gateway/fuzz/users/"))
+            .flatMap((p) => {
+                const value = JSON.parse(p.value);
+                expect(value.format).to.equal(1);
+                expect(p.value.length).to.be.at.most(4096);
+                return value.users as Array<{ name: string; password: string; ip?: string }>;
+            }),
+    );
 }
 
 /** The user-data of a stack with the fuzzed stacks' other settings: theirs must be the same bytes. */
@@ -76,7 +86,10 @@ function checkThroughTheSync(accepted: Rendered[]): void {
     readings.forEach((reading, i) => {
         const { settings } = accepted[i];
         expect(reading.problems, JSON.stringify(settings.users)).to.deep.equal([]);
-        const records = reading.chapSecrets!.split("\n").map(pppdWords).filter((w) => w.length > 0);
+        const records = reading
+            .chapSecrets!.split("\n")
+            .map(pppdWords)
+            .filter((w) => w.length > 0);
         expect(records).to.deep.equal(byName(settings.users).map((u) => [u.name, "l2tpd", u.password, u.ip ?? "*"]));
         const lines = reading.ipsecSecrets!.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
         expect(lines).to.have.length(1);
@@ -124,8 +137,26 @@ describe("fuzzed config", function () {
     });
 
     it("every other key: a value of any shape is accepted or refused with a message, never a stack trace", () => {
-        const keys = ["clientPool", "dnsServers", "instanceType", "os", "amiId", "vpcId", "subnetId", "allowedCidrs", "sshKeyName", "adminCidr", "tags", "healthCheckTimeout", "users", "psk"];
-        const anyValue = fc.oneof(adversarialString, fc.anything().map((v) => JSON.stringify(v) ?? "null"));
+        const keys = [
+            "clientPool",
+            "dnsServers",
+            "instanceType",
+            "os",
+            "amiId",
+            "vpcId",
+            "subnetId",
+            "allowedCidrs",
+            "sshKeyName",
+            "adminCidr",
+            "tags",
+            "healthCheckTimeout",
+            "users",
+            "psk",
+        ];
+        const anyValue = fc.oneof(
+            adversarialString,
+            fc.anything().map((v) => JSON.stringify(v) ?? "null"),
+        );
         fc.assert(
             fc.property(fc.constantFrom(...keys), anyValue, (key, value) => {
                 const raw: RawConfig = { psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p" }]), [key]: value };
@@ -146,20 +177,27 @@ describe("fuzzed config", function () {
     it("static addresses: a pinned user gets exactly one address of the pool's static half, never the gateway's", () => {
         const accepted: Rendered[] = [];
         fc.assert(
-            fc.property(fc.oneof(fc.ipV4(), fc.integer({ min: 0, max: 255 }).map((n) => `192.168.42.${n}`), adversarialString), (ip) => {
-                const rendered = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p", ip }]) });
-                if (!rendered) return;
-                const [record] = usersIn(rendered.parameters);
-                expect(record.ip ?? "").to.equal(ip);
-                if (ip !== "") {
-                    const octets = ip.split(".").map(Number);
-                    expect(octets.slice(0, 3)).to.deep.equal([192, 168, 42]);
-                    // the lower half after the gateway's .1: xl2tpd hands out .128-.254
-                    expect(octets[3]).to.be.within(2, 127);
-                    expect(rendered.files.get("/etc/xl2tpd/xl2tpd.conf")).to.contain("ip range = 192.168.42.128-192.168.42.254");
-                }
-                accepted.push(rendered);
-            }),
+            fc.property(
+                fc.oneof(
+                    fc.ipV4(),
+                    fc.integer({ min: 0, max: 255 }).map((n) => `192.168.42.${n}`),
+                    adversarialString,
+                ),
+                (ip) => {
+                    const rendered = acceptedOrExplained({ psk: "a-valid-psk-0123456789", users: JSON.stringify([{ name: "a", password: "p", ip }]) });
+                    if (!rendered) return;
+                    const [record] = usersIn(rendered.parameters);
+                    expect(record.ip ?? "").to.equal(ip);
+                    if (ip !== "") {
+                        const octets = ip.split(".").map(Number);
+                        expect(octets.slice(0, 3)).to.deep.equal([192, 168, 42]);
+                        // the lower half after the gateway's .1: xl2tpd hands out .128-.254
+                        expect(octets[3]).to.be.within(2, 127);
+                        expect(rendered.files.get("/etc/xl2tpd/xl2tpd.conf")).to.contain("ip range = 192.168.42.128-192.168.42.254");
+                    }
+                    accepted.push(rendered);
+                },
+            ),
             { numRuns: RUNS },
         );
         // ...and the gateway's sync serves it on exactly that address

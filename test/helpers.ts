@@ -1,4 +1,5 @@
 // Shared fixtures: a valid raw config, and a way to vary one key of it.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { RawConfig, Settings, parseSettings } from "../components/config/settings";
@@ -86,9 +87,7 @@ export interface SyncReading {
  * from them.
  */
 export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ name: string; value: string }> }>): SyncReading[] {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const root = require("path").join(__dirname, "..");
+    const root = path.join(__dirname, "..");
     const code = [
         "import json, os, sys, tempfile",
         "sys.path.insert(0, sys.argv[1])",
@@ -109,8 +108,13 @@ export function syncReads(cases: Array<{ syncJson: string; parameters: Array<{ n
         "                'chapSecrets': render_chap_secrets(configuration, config), 'ipsecSecrets': render_ipsec_secrets(configuration, config)})",
         "json.dump(out, sys.stdout)",
     ].join("\n");
-    const zipapp = require("path").join(root, "dist", "agent", "vpn-gateway-sync.pyz");
-    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code, zipapp], { cwd: root, input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const zipapp = path.join(root, "dist", "agent", "vpn-gateway-sync.pyz");
+    const r = spawnSync("/usr/bin/python3", ["-B", "-c", code, zipapp], {
+        cwd: root,
+        input: JSON.stringify(cases),
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
     if (r.error) throw new Error(`the sync's check needs /usr/bin/python3 with boto3 (bash scripts/setup.sh test): ${r.error.message}`);
     if (r.status !== 0) throw new Error(`the sync program failed (is it built? npm run build:agent): ${r.stderr}`);
     return JSON.parse(r.stdout);
@@ -155,7 +159,8 @@ let checkedBuild = false;
  */
 export function commandLine(name: "render" | "client" | "probe"): string[] {
     // The way before the package was compiled, kept for scripts/bench-suite.sh's comparison.
-    if (process.env.VPN_GATEWAY_TEST_COMMANDS === "ts-node") return [process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT_DIR, "cli", `${name}.ts`)];
+    if (process.env.VPN_GATEWAY_TEST_COMMANDS === "ts-node")
+        return [process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT_DIR, "cli", `${name}.ts`)];
     const compiled = path.join(ROOT_DIR, "dist", "cli", `${name}.js`);
     if (!checkedBuild) {
         if (!fs.existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build (npm test does)`);

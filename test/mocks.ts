@@ -80,7 +80,8 @@ pulumi.runtime.setMocks(
                 delete state.__provider;
             }
             // Auto-naming, as the provider does it: the resource's name and a random suffix.
-            if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name) state.name = `${args.name}-1a2b3c4`;
+            if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name)
+                state.name = `${args.name}-1a2b3c4`;
             return { id: `${args.name}-id`, state };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -100,7 +101,12 @@ pulumi.runtime.setMocks(
                 case "aws:index/getRegion:getRegion":
                     return { id: knobs.region, name: knobs.region, region: knobs.region, endpoint: `ec2.${knobs.region}.amazonaws.com`, description: "" };
                 case "aws:index/getCallerIdentity:getCallerIdentity":
-                    return { id: knobs.accountId, accountId: knobs.accountId, arn: `arn:${knobs.partition}:iam::${knobs.accountId}:user/deployer`, userId: "AIDEXAMPLE" };
+                    return {
+                        id: knobs.accountId,
+                        accountId: knobs.accountId,
+                        arn: `arn:${knobs.partition}:iam::${knobs.accountId}:user/deployer`,
+                        userId: "AIDEXAMPLE",
+                    };
                 case "aws:index/getPartition:getPartition":
                     return { id: knobs.partition, partition: knobs.partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
                 default:

@@ -27,13 +27,19 @@ describe("Pulumi.yaml", () => {
     it("ships e2e stacks that the program accepts and that differ from the example", () => {
         const dir = path.join(ROOT, "e2e", "configs");
         const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"));
-        expect(files).not.to.be.empty;
+        expect(files).to.have.length.above(0);
         for (const f of files) {
             const file = path.join(dir, f);
             const s = parseSettings(rawConfigFromStackFile(fs.readFileSync(file, "utf8"), file));
             // the VM harness needs a user with a pool address and one with a static address
-            expect(s.users.some((u) => u.ip), f).to.equal(true);
-            expect(s.users.some((u) => !u.ip), f).to.equal(true);
+            expect(
+                s.users.some((u) => u.ip),
+                f,
+            ).to.equal(true);
+            expect(
+                s.users.some((u) => !u.ip),
+                f,
+            ).to.equal(true);
             expect(s.clientPool.cidr.text, f).not.to.equal("192.168.42.0/24");
         }
     });
@@ -76,7 +82,10 @@ describe("gateway scripts", () => {
                 .readFileSync(path.join(dir, f), "utf8")
                 .split("\n")
                 .filter((l) => !l.trim().startsWith("#"));
-            expect(code.filter((l) => /\|\s*grep\s+(-[a-zA-Z]*q|--quiet)/.test(l)), f).to.deep.equal([]);
+            expect(
+                code.filter((l) => /\|\s*grep\s+(-[a-zA-Z]*q|--quiet)/.test(l)),
+                f,
+            ).to.deep.equal([]);
         }
     });
 });

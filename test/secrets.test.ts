@@ -2,13 +2,15 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { PSK, USERS, commandLine, rawConfig } from "./helpers";
 
 import { created } from "./mocks";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { deploy, rawConfigFromPulumi, secretsStoredInPlain } = require("../components/aws/deploy") as typeof import("../components/aws/deploy");
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -85,17 +87,23 @@ describe("where secrets flow", () => {
 
     it("the render command's logs: secrets only in ssm-parameters.json, never on stdout or stderr", () => {
         const root = path.join(__dirname, "..");
-        const result = spawnSync(process.execPath, [...commandLine("render").slice(1), "--config", "Pulumi.example.yaml", "--out", "/dev/null"], { cwd: root, encoding: "utf8" });
+        const result = spawnSync(process.execPath, [...commandLine("render").slice(1), "--config", "Pulumi.example.yaml", "--out", "/dev/null"], {
+            cwd: root,
+            encoding: "utf8",
+        });
         expect(result.status).to.equal(0);
         expect(result.stdout).to.equal("");
         expect(result.stderr).to.match(/^wrote \d+ bytes of user-data to \/dev\/null\n$/);
-        const dir = path.join(require("os").tmpdir(), `render-secrets-${process.pid}`);
-        const withParameters = spawnSync(process.execPath, [...commandLine("render").slice(1), "--config", "Pulumi.example.yaml", "--out-dir", dir], { cwd: root, encoding: "utf8" });
+        const dir = path.join(os.tmpdir(), `render-secrets-${process.pid}`);
+        const withParameters = spawnSync(process.execPath, [...commandLine("render").slice(1), "--config", "Pulumi.example.yaml", "--out-dir", dir], {
+            cwd: root,
+            encoding: "utf8",
+        });
         expect(withParameters.status, withParameters.stderr).to.equal(0);
         expect(withParameters.stdout).to.equal("");
         expect(withParameters.stderr).to.match(
             /^render: IKEv2 server certificate for 203\.0\.113\.10 [^\n]*\nwrote \d+ bytes of user-data and \d+ SSM parameters under \/vpn-gateway\/example to \S+, IKEv2 profiles for \d+ certificates to \S+ \(0 certificates revoked\)\n$/,
         );
-        require("fs").rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });

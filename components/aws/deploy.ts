@@ -24,8 +24,9 @@ export const SECRET_KEYS = ["psk", "users"] as const;
  * check is skipped rather than guessed.
  */
 export function secretsStoredInPlain(raw: RawConfig): string[] {
-    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
-    const isSecret = runtimeConfig.isConfigSecret;
+    // pulumi.runtime re-exports everything of runtime/config, isConfigSecret included, which its
+    // declarations leave out
+    const isSecret = (pulumi.runtime as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
     if (typeof isSecret !== "function") return [];
     return SECRET_KEYS.filter((k) => raw[k] !== undefined && raw[k] !== "" && !isSecret(`${PROJECT}:${k}`));
 }

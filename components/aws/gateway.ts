@@ -13,7 +13,7 @@ import { ConfigError, Settings, checkPoolAgainstVpc, pskProblems } from "../conf
 import { BootPart, Firewall, Ipsec, Kernel, L2tp, Ppp, Sync, Sysctl, Updates } from "../boot/parts";
 import { connectionInstructions } from "./instructions";
 import { Ikev2 } from "./pki";
-import { Placement, findPlacement } from "./network";
+import { findPlacement } from "./network";
 import { ProbeResult } from "../health/ikeProbe";
 
 /**
@@ -237,7 +237,19 @@ export class VpnGateway extends pulumi.ComponentResource<GatewayData> {
         const child = { parent: this };
         const { clientPool } = settings;
         const parameters = { parameterPath, tags };
-        const ipsec = new Ipsec(name, { clientPool, ikev2: settings.ikev2, dnsServers: settings.dnsServers, os: settings.os, psk: checkedPsk(args, settings, prefix, heading), publicIp: eip.publicIp, ...parameters }, child);
+        const ipsec = new Ipsec(
+            name,
+            {
+                clientPool,
+                ikev2: settings.ikev2,
+                dnsServers: settings.dnsServers,
+                os: settings.os,
+                psk: checkedPsk(args, settings, prefix, heading),
+                publicIp: eip.publicIp,
+                ...parameters,
+            },
+            child,
+        );
         const ppp = new Ppp(name, { users: settings.users, dnsServers: settings.dnsServers, ...parameters }, child);
         const sync = new Sync(name, { region: placement.region, clientPool, ...parameters }, child);
         // Not a boot part: the IKEv2 users and their CA reach the gateway through parameters only.
@@ -245,7 +257,11 @@ export class VpnGateway extends pulumi.ComponentResource<GatewayData> {
         const parts: Record<PartName, BootPart> = {
             kernel: new Kernel(name, {}, child),
             sysctl: new Sysctl(name, {}, child),
-            firewall: new Firewall(name, { clientPool, ikev2: settings.ikev2, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient }, child),
+            firewall: new Firewall(
+                name,
+                { clientPool, ikev2: settings.ikev2, adminCidr: settings.adminCidr, allowClientToClient: settings.allowClientToClient },
+                child,
+            ),
             ipsec,
             l2tp: new L2tp(name, { clientPool }, child),
             ppp,
@@ -274,7 +290,10 @@ export class VpnGateway extends pulumi.ComponentResource<GatewayData> {
         );
         const policy = new aws.iam.RolePolicy(
             name,
-            { role: role.id, policy: JSON.stringify(parameterReadPolicy(`arn:${placement.partition}:ssm:${placement.region}:${placement.accountId}`, parameterPath)) },
+            {
+                role: role.id,
+                policy: JSON.stringify(parameterReadPolicy(`arn:${placement.partition}:ssm:${placement.region}:${placement.accountId}`, parameterPath)),
+            },
             { parent: this },
         );
         const profile = new aws.iam.InstanceProfile(name, { role: role.name, tags }, { parent: this });

@@ -53,12 +53,15 @@ async function findSubnet(settings: Settings, opts: pulumi.InvokeOptions, p: str
     } catch {
         throw new ConfigError([`${p}vpcId: this region has no default VPC; set ${p}vpcId and ${p}subnetId (a public subnet)`], heading);
     }
-    const subnets = await aws.ec2.getSubnets({
-        filters: [
-            { name: "vpc-id", values: [vpcId] },
-            { name: "default-for-az", values: ["true"] },
-        ],
-    }, opts);
+    const subnets = await aws.ec2.getSubnets(
+        {
+            filters: [
+                { name: "vpc-id", values: [vpcId] },
+                { name: "default-for-az", values: ["true"] },
+            ],
+        },
+        opts,
+    );
     // Sorted, so the same subnet is chosen on every run.
     const subnetId = [...subnets.ids].sort()[0];
     if (!subnetId) throw new ConfigError([`${p}subnetId: the default VPC ${vpcId} has no default subnet; set one`], heading);
@@ -70,15 +73,18 @@ async function findAmi(settings: Settings, opts: pulumi.InvokeOptions): Promise<
     const type = await aws.ec2.getInstanceType({ instanceType: settings.instanceType }, opts);
     const arch = type.supportedArchitectures.includes("x86_64") ? "x86_64" : "arm64";
     const image = IMAGES[settings.os];
-    const ami = await aws.ec2.getAmi({
-        mostRecent: true,
-        owners: [image.owner],
-        filters: [
-            { name: "name", values: [image.name(arch === "x86_64" ? "amd64" : "arm64")] },
-            { name: "architecture", values: [arch] },
-            { name: "virtualization-type", values: ["hvm"] },
-        ],
-    }, opts);
+    const ami = await aws.ec2.getAmi(
+        {
+            mostRecent: true,
+            owners: [image.owner],
+            filters: [
+                { name: "name", values: [image.name(arch === "x86_64" ? "amd64" : "arm64")] },
+                { name: "architecture", values: [arch] },
+                { name: "virtualization-type", values: ["hvm"] },
+            ],
+        },
+        opts,
+    );
     return ami.id;
 }
 

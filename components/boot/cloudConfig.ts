@@ -114,7 +114,10 @@ export function composeCloudConfig(components: BootComponent[]): string {
 }
 
 export class UserDataTooLarge extends Error {
-    constructor(readonly compressedBytes: number, readonly plainBytes: number) {
+    constructor(
+        readonly compressedBytes: number,
+        readonly plainBytes: number,
+    ) {
         // No setting makes it grow (the users and the PSK are in SSM parameters): a first boot
         // that no longer fits is this program's to fix.
         super(

@@ -172,7 +172,8 @@ export function sortedAndChecked(parameters: SsmParameter[]): SsmParameter[] {
     const twice = names.filter((n, i) => i > 0 && names[i - 1] === n);
     if (twice.length > 0) throw new Error(`two parameters named ${twice.join(", ")}`);
     for (const p of sorted) {
-        if (p.value.length > PARAMETER_VALUE_LIMIT) throw new Error(`${p.name}: ${p.value.length} characters, over SSM's standard tier's ${PARAMETER_VALUE_LIMIT}`);
+        if (p.value.length > PARAMETER_VALUE_LIMIT)
+            throw new Error(`${p.name}: ${p.value.length} characters, over SSM's standard tier's ${PARAMETER_VALUE_LIMIT}`);
         if (p.value.length === 0) throw new Error(`${p.name}: empty (SSM refuses an empty value)`);
     }
     if (sorted.length > STANDARD_PARAMETERS_PER_REGION) {

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClientPool, GENERATED_PSK_LENGTH, OsChoice, VpnUser } from "../config/settings";
+import { GENERATED_PSK_LENGTH, VpnUser } from "../config/settings";
 import { BootComponent } from "./bootFile";
 import { FirewallInput, firewall } from "./firewall";
 import { IpsecInput, ipsec } from "./ipsec";
@@ -43,13 +43,13 @@ export function ssmParameter(resourceName: string, name: string, value: pulumi.I
 }
 
 /** The kernel part depends on no setting: it adapts to the image it boots, at boot. */
-export interface KernelArgs {}
+export type KernelArgs = Record<string, never>;
 
 /** The kernel modules L2TP/IPsec needs: loaded at every boot, checked first on the first boot. */
 export class Kernel extends BootPart {
     readonly part: pulumi.Output<BootComponent>;
 
-    constructor(name: string, args: KernelArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, _args: KernelArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:boot:Kernel", name, {}, opts);
         this.part = pulumi.output(kernel());
         this.registerOutputs({ part: this.part });
@@ -57,13 +57,13 @@ export class Kernel extends BootPart {
 }
 
 /** The sysctl part depends on no setting: forwarding on, redirects and reverse-path filtering off. */
-export interface SysctlArgs {}
+export type SysctlArgs = Record<string, never>;
 
 /** Kernel parameters for a router of decapsulated traffic. */
 export class Sysctl extends BootPart {
     readonly part: pulumi.Output<BootComponent>;
 
-    constructor(name: string, args: SysctlArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, _args: SysctlArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:boot:Sysctl", name, {}, opts);
         this.part = pulumi.output(sysctl());
         this.registerOutputs({ part: this.part });
@@ -74,7 +74,7 @@ export class Sysctl extends BootPart {
  * The firewall part's settings, as validated: clientPool, adminCidr, allowClientToClient, each
  * documented where the renderer declares it (FirewallInput).
  */
-export interface FirewallArgs extends FirewallInput {}
+export type FirewallArgs = FirewallInput;
 
 /** Firewall and NAT: default-deny, IKE/NAT-T in, L2TP only inside IPsec, the pool masqueraded. */
 export class Firewall extends BootPart {
@@ -138,7 +138,7 @@ export class Ipsec extends BootPart {
 }
 
 /** The L2TP part's setting, as validated: clientPool, documented where the renderer declares it (L2tpInput). */
-export interface L2tpArgs extends L2tpInput {}
+export type L2tpArgs = L2tpInput;
 
 /** L2TP: xl2tpd as the LNS, handing each client a pool address and pppd the CHAP exchange. */
 export class L2tp extends BootPart {
@@ -210,13 +210,13 @@ export class Sync extends BootPart {
 }
 
 /** The updates part depends on no setting: the maintenance window is the project's. */
-export interface UpdatesArgs {}
+export type UpdatesArgs = Record<string, never>;
 
 /** Unattended security upgrades in a fixed maintenance window, no automatic reboot. */
 export class Updates extends BootPart {
     readonly part: pulumi.Output<BootComponent>;
 
-    constructor(name: string, args: UpdatesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, _args: UpdatesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("vpn-gateway:boot:Updates", name, {}, opts);
         this.part = pulumi.output(updates());
         this.registerOutputs({ part: this.part });

@@ -9,9 +9,14 @@ export function updates(): BootComponent {
         packages: ["unattended-upgrades"],
         files: [
             plainFile("/etc/apt/apt.conf.d/52vpn-gateway-upgrades", "0644", "updates/52vpn-gateway-upgrades"),
-            templateFile("/etc/systemd/system/apt-daily-upgrade.timer.d/vpn-gateway.conf", "0644", "updates/apt-daily-upgrade.timer.d/vpn-gateway.conf.mustache", {
-                window: MAINTENANCE_WINDOW,
-            }),
+            templateFile(
+                "/etc/systemd/system/apt-daily-upgrade.timer.d/vpn-gateway.conf",
+                "0644",
+                "updates/apt-daily-upgrade.timer.d/vpn-gateway.conf.mustache",
+                {
+                    window: MAINTENANCE_WINDOW,
+                },
+            ),
         ],
         commands: [],
         services: [],

@@ -113,7 +113,8 @@ export function rawConfigFromArgs(args: VpnGatewayArgs): RawConfig {
  * An unknown field (a typo in JavaScript) is refused like an unknown config key.
  */
 export function settingsFromArgs(name: string, args: VpnGatewayArgs): Settings {
-    if (args === null || typeof args !== "object") throw new ConfigError([`expected an object of VpnGatewayArgs, got ${JSON.stringify(args)}`], argsHeading(name, {}));
+    if (args === null || typeof args !== "object")
+        throw new ConfigError([`expected an object of VpnGatewayArgs, got ${JSON.stringify(args)}`], argsHeading(name, {}));
     const prefix = argsPrefix(args);
     const settings = parseSettings(rawConfigFromArgs(args), prefix, argsHeading(name, args));
     // An Input known only later: it flows into its resource as it is (the provider checks it).

@@ -136,10 +136,11 @@ interface Described {
 }
 
 /** A key of the stack config. */
-export type Entry = Described & Presence & {
-    /** `pulumi config set` lines, shown in Pulumi.yaml for the keys it cannot type. */
-    examples?: readonly string[];
-};
+export type Entry = Described &
+    Presence & {
+        /** `pulumi config set` lines, shown in Pulumi.yaml for the keys it cannot type. */
+        examples?: readonly string[];
+    };
 /** A field of a record (users[N].name, ...). */
 export type Field = Described & Presence;
 
@@ -187,9 +188,7 @@ export const USER_FIELDS_SCHEMA = {
     revoked: {
         type: "boolean",
         default: false,
-        description:
-            `${md("true")} puts the user's certificates on the CRL and removes their L2TP login; ` +
-            "removing the user from the list does the same.",
+        description: `${md("true")} puts the user's certificates on the CRL and removes their L2TP login; removing the user from the list does the same.`,
     },
     reissue: {
         type: "integer",
@@ -257,9 +256,7 @@ export const SCHEMA = {
         type: "string",
         default: DEFAULTS.ikev2Pool,
         limits: POOL_LIMITS,
-        description:
-            `The IKEv2 clients' addresses: ${POOL_RULE}, apart from ${md("clientPool")} and the VPC. ` +
-            "Its first host is kept back; clients get the others.",
+        description: `The IKEv2 clients' addresses: ${POOL_RULE}, apart from ${md("clientPool")} and the VPC. Its first host is kept back; clients get the others.`,
     },
     dnsServers: {
         type: "array",

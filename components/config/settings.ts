@@ -323,7 +323,9 @@ function ikev2PoolRange(pool: Cidr): AddressRange {
 function userDevices(value: unknown, at: string, c: Collector): string[] | undefined | null {
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value) || value.length === 0) {
-        c.add(`${at}.devices: ${JSON.stringify(value)} is not valid; expected a non-empty list of device names such as ["phone", "laptop"] (leave it unset for one certificate named as the user)`);
+        c.add(
+            `${at}.devices: ${JSON.stringify(value)} is not valid; expected a non-empty list of device names such as ["phone", "laptop"] (leave it unset for one certificate named as the user)`,
+        );
         return null;
     }
     const devices: string[] = [];
@@ -388,8 +390,10 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
     const value = parseStructured(raw, "users");
     const shape = `a list of ${USER_SHAPE}`;
     if (value === undefined) {
-        c.add(`${key("users")}: no users; set at least one with ` +
-            `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`);
+        c.add(
+            `${key("users")}: no users; set at least one with ` +
+                `pulumi config set --path 'users[0].name' NAME and pulumi config set --secret --path 'users[0].password' PASSWORD`,
+        );
         return { l2tp: [], ikev2: [] };
     }
     if (!Array.isArray(value) || value.length === 0) {
@@ -425,9 +429,14 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
             ok = false;
         }
         // `pulumi config set --path` stores digits-only and true/false values as numbers and booleans.
-        for (const [field, v] of [["name", name], ["password", password]] as const) {
+        for (const [field, v] of [
+            ["name", name],
+            ["password", password],
+        ] as const) {
             if (typeof v === "number" || typeof v === "boolean") {
-                c.add(`${at}.${field}: is a ${typeof v}, not a string; set it with --type string (pulumi config set --type string --path '${at.slice(keyPrefix.length)}.${field}' ...)`);
+                c.add(
+                    `${at}.${field}: is a ${typeof v}, not a string; set it with --type string (pulumi config set --type string --path '${at.slice(keyPrefix.length)}.${field}' ...)`,
+                );
                 ok = false;
             }
         }
@@ -448,7 +457,9 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
                 c.add(`${at}.name: "${name}" is also users[${names.get(name)}]; names must be unique`);
                 ok = false;
             } else if (withIkev2 && !IKEV2_NAME_PATTERN.test(name)) {
-                c.add(`${at}.name: ${JSON.stringify(name)} cannot name an IKEv2 certificate's files; allowed for ikev2: the rule above with ${IKEV2_NAME_RULE} (or set ${at.slice(keyPrefix.length)}.methods to ["l2tp"])`);
+                c.add(
+                    `${at}.name: ${JSON.stringify(name)} cannot name an IKEv2 certificate's files; allowed for ikev2: the rule above with ${IKEV2_NAME_RULE} (or set ${at.slice(keyPrefix.length)}.methods to ["l2tp"])`,
+                );
                 ok = false;
             } else {
                 names.set(name, i);
@@ -525,9 +536,13 @@ function validateUsers(raw: RawConfig, pool: Cidr | undefined, c: Collector): { 
         const owner = cert.device ? `${cert.user}'s device ${JSON.stringify(cert.device)}` : `user ${JSON.stringify(cert.name)}`;
         const other = owners.get(cert.name);
         if (other) {
-            c.add(`${key("users")}: the IKEv2 certificate name ${JSON.stringify(cert.name)} is both ${other} and ${owner}; rename one (device certificates are named NAME.DEVICE)`);
+            c.add(
+                `${key("users")}: the IKEv2 certificate name ${JSON.stringify(cert.name)} is both ${other} and ${owner}; rename one (device certificates are named NAME.DEVICE)`,
+            );
         } else if (cert.name.length > NAME_MAX_LENGTH) {
-            c.add(`${key("users")}: ${owner}'s certificate name ${JSON.stringify(cert.name)} is longer than ${NAME_MAX_LENGTH} characters (a certificate's common name); shorten the name or the device`);
+            c.add(
+                `${key("users")}: ${owner}'s certificate name ${JSON.stringify(cert.name)} is longer than ${NAME_MAX_LENGTH} characters (a certificate's common name); shorten the name or the device`,
+            );
         }
         owners.set(cert.name, owner);
     }
@@ -631,9 +646,7 @@ function parseWithKeys(raw: RawConfig, heading: string | undefined): Settings {
 
     const os = (raw.os ?? DEFAULTS.os) as OsChoice;
     if (!OS_CHOICES.includes(os)) c.add(`${key("os")}: ${JSON.stringify(raw.os)} is not supported; allowed: ${OS_CHOICES.join(", ")}`);
-    const instanceType =
-        optionalString(raw, "instanceType", c, INSTANCE_TYPE_PATTERN, "an EC2 instance type like t3.micro") ??
-        DEFAULTS.instanceType;
+    const instanceType = optionalString(raw, "instanceType", c, INSTANCE_TYPE_PATTERN, "an EC2 instance type like t3.micro") ?? DEFAULTS.instanceType;
     const amiId = optionalString(raw, "amiId", c, AMI_ID_PATTERN, "an AMI id like ami-0123456789abcdef0");
     const vpcId = optionalString(raw, "vpcId", c, VPC_ID_PATTERN, "a VPC id like vpc-0123456789abcdef0");
     const subnetId = optionalString(raw, "subnetId", c, SUBNET_ID_PATTERN, "a subnet id like subnet-0123456789abcdef0");
@@ -661,7 +674,9 @@ function parseWithKeys(raw: RawConfig, heading: string | undefined): Settings {
     if (raw.healthCheckTimeout !== undefined && raw.healthCheckTimeout !== "") {
         const n = Number(raw.healthCheckTimeout);
         if (!/^[0-9]+$/.test(raw.healthCheckTimeout) || n > HEALTH_CHECK_TIMEOUT_MAX) {
-            c.add(`${key("healthCheckTimeout")}: ${JSON.stringify(raw.healthCheckTimeout)} is not valid; expected whole seconds from 0 (no check) to ${HEALTH_CHECK_TIMEOUT_MAX}`);
+            c.add(
+                `${key("healthCheckTimeout")}: ${JSON.stringify(raw.healthCheckTimeout)} is not valid; expected whole seconds from 0 (no check) to ${HEALTH_CHECK_TIMEOUT_MAX}`,
+            );
         } else {
             healthCheckTimeout = n;
         }

@@ -122,7 +122,8 @@ export function probe(options: ProbeOptions): Promise<ProbeResult> {
                 ready: false,
                 seconds: elapsed(),
                 attempts: cookies.length,
-                detail: `no IKE answer from ${options.host}:${port} in ${options.timeoutSeconds} s (${cookies.length} requests)${seen}: ` +
+                detail:
+                    `no IKE answer from ${options.host}:${port} in ${options.timeoutSeconds} s (${cookies.length} requests)${seen}: ` +
                     `pluto is not running, the instance is still configuring itself, or the security group does not allow this machine`,
             });
         }, options.timeoutSeconds * 1000);

@@ -44,10 +44,7 @@ export async function crlDer(state: PkiState): Promise<Buffer> {
         nextUpdate: ca.notAfter,
         signingKey: key,
         signingAlgorithm: SIGNING_ALGORITHM,
-        extensions: [
-            new x509.AuthorityKeyIdentifierExtension(caKeyId(ca), false),
-            new x509.Extension(OID_CRL_NUMBER, false, derInteger(state.crlNumber)),
-        ],
+        extensions: [new x509.AuthorityKeyIdentifierExtension(caKeyId(ca), false), new x509.Extension(OID_CRL_NUMBER, false, derInteger(state.crlNumber))],
         entries: state.revoked.map((entry) => ({
             serialNumber: entry.serial,
             revocationDate: new Date(entry.revokedAt),
@@ -59,6 +56,9 @@ export async function crlDer(state: PkiState): Promise<Buffer> {
 
 /** The same CRL as PEM ("X509 CRL"). */
 export async function crlPem(state: PkiState): Promise<string> {
-    const body = (await crlDer(state)).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+    const body = (await crlDer(state))
+        .toString("base64")
+        .replace(/(.{64})/g, "$1\n")
+        .replace(/\n$/, "");
     return `-----BEGIN X509 CRL-----\n${body}\n-----END X509 CRL-----\n`;
 }

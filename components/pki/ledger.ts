@@ -367,13 +367,11 @@ export async function reconcilePki(previous: PkiState | undefined, request: PkiR
     };
     // Keys come from libuv's thread pool: the server's and the users' are made side by side (one Promise.all,
     // so that a failure of either is handled).
-    const serverPending =
-        previous && previous.server.address === request.address ? previous.server : issueServer(ca, request.address, serial(), now);
+    const serverPending = previous && previous.server.address === request.address ? previous.server : issueServer(ca, request.address, serial(), now);
 
     const wanted = new Map(request.users.map((user) => [user.name, user]));
     const revokedNow: PkiRevoked[] = [];
-    const revoke = (name: string, user: PkiUser, reason: PkiRevocationReason) =>
-        revokedNow.push({ serial: user.serial, name, revokedAt: stamp, reason });
+    const revoke = (name: string, user: PkiUser, reason: PkiRevocationReason) => revokedNow.push({ serial: user.serial, name, revokedAt: stamp, reason });
 
     const users = new Map<string, PkiUser>();
     for (const [name, user] of Object.entries(previous?.users ?? {})) {
@@ -384,16 +382,11 @@ export async function reconcilePki(previous: PkiState | undefined, request: PkiR
         else users.set(name, user);
     }
     const toIssue = request.users.filter((user) => !user.revoked && !users.has(user.name));
-    const [server, issued] = await Promise.all([
-        serverPending,
-        Promise.all(toIssue.map((user) => issueUser(ca, user.name, user.reissue, serial(), now))),
-    ]);
+    const [server, issued] = await Promise.all([serverPending, Promise.all(toIssue.map((user) => issueUser(ca, user.name, user.reissue, serial(), now)))]);
     toIssue.forEach((user, i) => users.set(user.name, issued[i]));
 
     const changed = revokedNow.length > 0;
-    const revoked = [...(previous?.revoked ?? []), ...revokedNow].sort(
-        (a, b) => byCodeUnits(a.revokedAt, b.revokedAt) || byCodeUnits(a.serial, b.serial),
-    );
+    const revoked = [...(previous?.revoked ?? []), ...revokedNow].sort((a, b) => byCodeUnits(a.revokedAt, b.revokedAt) || byCodeUnits(a.serial, b.serial));
     return {
         format: PKI_FORMAT,
         ca,
@@ -407,5 +400,7 @@ export async function reconcilePki(previous: PkiState | undefined, request: PkiR
 
 /** SHA-256 of the CA certificate's DER: what names this CA in UUIDs and identifiers. */
 export function caFingerprint(state: PkiState): Buffer {
-    return createHash("sha256").update(Buffer.from(parseCertificate(state.ca.certPem).rawData)).digest();
+    return createHash("sha256")
+        .update(Buffer.from(parseCertificate(state.ca.certPem).rawData))
+        .digest();
 }

@@ -17,13 +17,13 @@ const doc = YAML.parseDocument(fs.readFileSync(configFile, "utf8"));
 const users = doc.getIn(["config", "vpn-gateway:users"]);
 const i = users ? users.items.findIndex((u) => u.get("name") === name) : -1;
 if (action === "add-devices" || action === "add-solo") {
-  if (!users) throw new Error(`${configFile}: no vpn-gateway:users list`);
-  if (i >= 0) throw new Error(`${configFile}: a user ${name} exists; the test bed's own user needs a free name`);
-  users.add(doc.createNode(action === "add-devices" ? { name, methods: ["ikev2"], devices: ["laptop", "phone"] } : { name, methods: ["ikev2"] }));
+    if (!users) throw new Error(`${configFile}: no vpn-gateway:users list`);
+    if (i >= 0) throw new Error(`${configFile}: a user ${name} exists; the test bed's own user needs a free name`);
+    users.add(doc.createNode(action === "add-devices" ? { name, methods: ["ikev2"], devices: ["laptop", "phone"] } : { name, methods: ["ikev2"] }));
 } else if (action === "revoke") {
-  if (i < 0) throw new Error(`${configFile}: no user ${name}`);
-  doc.setIn(["config", "vpn-gateway:users", i, "revoked"], true);
+    if (i < 0) throw new Error(`${configFile}: no user ${name}`);
+    doc.setIn(["config", "vpn-gateway:users", i, "revoked"], true);
 } else {
-  throw new Error(`usage: node bed-config.js CONFIG OUT add-devices|add-solo|revoke NAME`);
+    throw new Error(`usage: node bed-config.js CONFIG OUT add-devices|add-solo|revoke NAME`);
 }
 fs.writeFileSync(out, String(doc));

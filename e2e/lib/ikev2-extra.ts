@@ -5,6 +5,7 @@
 // OUT_DIR/expired/expired-e2e/  a certificate of the stack's own CA, issued as if 11 years ago
 //   (10 years' validity: expired a year ago); from a copy of RENDER_DIR/pki-state.json
 // Each directory as the render writes clients: NAME.p12, NAME.p12.password, ca.pem.
+import { X509Certificate } from "@peculiar/x509";
 import * as fs from "fs";
 import * as path from "path";
 import { PkiState, reconcilePki } from "../../components/pki/ledger";
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
     const expired = await reconcilePki(stack, {
         caName: parseCaName(stack),
         address,
-        users: [...Object.keys(stack.users).map((name) => ({ name, reissue: stack.users[name].reissue, revoked: false })), { name: "expired-e2e", reissue: 0, revoked: false }],
+        users: [
+            ...Object.keys(stack.users).map((name) => ({ name, reissue: stack.users[name].reissue, revoked: false })),
+            { name: "expired-e2e", reissue: 0, revoked: false },
+        ],
         now: past,
     });
     write(path.join(outDir, "expired", "expired-e2e"), expired, "expired-e2e", stack.ca.certPem);
@@ -36,7 +40,6 @@ async function main(): Promise<void> {
 
 /** The CA's CN, which reconcilePki checks a request against. */
 function parseCaName(state: PkiState): string {
-    const { X509Certificate } = require("@peculiar/x509");
     return new X509Certificate(state.ca.certPem).subjectName.getField("CN")[0];
 }
 

@@ -18,10 +18,10 @@ const c = doc.config || {};
 const users = [...(c["vpn-gateway:users"] || [])];
 const taken = new Set(users.map((u) => u.name));
 for (let i = 1; users.length < n; i++) {
-  const k = String(i).padStart(4, "0");
-  const name = `user${k}`;
-  if (taken.has(name)) continue;
-  users.push({ name, password: `many-Pass-${k}-q7x` });
+    const k = String(i).padStart(4, "0");
+    const name = `user${k}`;
+    if (taken.has(name)) continue;
+    users.push({ name, password: `many-Pass-${k}-q7x` });
 }
 c["vpn-gateway:users"] = users;
 doc.config = c;

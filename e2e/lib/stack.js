@@ -13,15 +13,18 @@ const YAML = createRequire(path.join(__dirname, "..", "..", "package.json"))("ya
 const DEFAULT_REGION = "eu-west-1";
 
 function stackOf(configFile) {
-  const name = path.basename(configFile).replace(/\.ya?ml$/, "").replace(/^Pulumi\./, "");
-  const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) || {};
-  const region = (doc.config || {})["aws:region"] || DEFAULT_REGION;
-  return { name, region };
+    const name = path
+        .basename(configFile)
+        .replace(/\.ya?ml$/, "")
+        .replace(/^Pulumi\./, "");
+    const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) || {};
+    const region = (doc.config || {})["aws:region"] || DEFAULT_REGION;
+    return { name, region };
 }
 
 module.exports = { stackOf, DEFAULT_REGION };
 
 if (require.main === module) {
-  const { name, region } = stackOf(process.argv[2]);
-  process.stdout.write(`${name} ${region}\n`);
+    const { name, region } = stackOf(process.argv[2]);
+    process.stdout.write(`${name} ${region}\n`);
 }

@@ -16,7 +16,7 @@ import { PARAMETER_PATH, REGION, rawConfig, USERS, PSK } from "../helpers";
 import { calls, created, Created, knobs, pkiStates } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { deploy } = require("../../components/aws/deploy") as typeof import("../../components/aws/deploy");
 
 function value<T>(output: pulumi.Output<T> | T): Promise<T> {
@@ -173,7 +173,11 @@ describe("AWS resources (mock runtime)", () => {
         // The mock monitor sees every registration; none asks to outlive the stack.
         const types = [...new Set(created.map((c) => c.type))].sort();
         expect(types).to.deep.equal([...AWS_TYPES, PARAMETER, DYNAMIC, IKEV2, "command:local:Command", "vpn-gateway:index:VpnGateway", ...PART_TYPES].sort());
-        for (const file of [["aws", "gateway.ts"], ["aws", "pki.ts"], ["boot", "parts.ts"]]) {
+        for (const file of [
+            ["aws", "gateway.ts"],
+            ["aws", "pki.ts"],
+            ["boot", "parts.ts"],
+        ]) {
             const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", ...file), "utf8");
             expect(source, file.join("/")).not.to.match(/retainOnDelete|protect:\s*true/);
         }
@@ -209,7 +213,10 @@ describe("AWS resources (mock runtime)", () => {
     it("creates exactly the stack's parameters: SecureString, standard tier, at most 4096 characters, the PSK and passwords secret", async () => {
         await run();
         const made = parametersCreated();
-        const expected = [...gatewayParameters({ parameterPath: PARAMETER_PATH, psk: PSK, users: parseSettings(rawConfig()).users }), ...(await ikev2Expected())];
+        const expected = [
+            ...gatewayParameters({ parameterPath: PARAMETER_PATH, psk: PSK, users: parseSettings(rawConfig()).users }),
+            ...(await ikev2Expected()),
+        ];
         expect(Object.keys(made).sort()).to.deep.equal(expected.map((p) => p.name).sort());
         // the CA and server certificates, the server's key and the CRL, in as many pieces as the
         // users bound them to (known before the CA exists, so preview shows them all)
@@ -253,9 +260,17 @@ describe("AWS resources (mock runtime)", () => {
                     Sid: "ListTheStacksParameters",
                     Effect: "Allow",
                     Action: "ssm:GetParametersByPath",
-                    Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test", "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*"],
+                    Resource: [
+                        "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test",
+                        "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*",
+                    ],
                 },
-                { Sid: "ReadTheStacksParameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*" },
+                {
+                    Sid: "ReadTheStacksParameters",
+                    Effect: "Allow",
+                    Action: "ssm:GetParameters",
+                    Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/vpn-gateway/test/*",
+                },
             ],
         });
         expect(of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.deep.equal([]);
@@ -273,7 +288,12 @@ describe("AWS resources (mock runtime)", () => {
             const statements = JSON.parse(one("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement;
             expect(statements[1].Resource).to.equal("arn:aws-cn:ssm:cn-north-1:210987654321:parameter/vpn-gateway/prod.eu/*");
             expect(Object.keys(parametersCreated()).every((n) => n.startsWith("/vpn-gateway/prod.eu/"))).to.equal(true);
-            expect(JSON.parse((parse(userDataDocument(one("aws:ec2/instance:Instance"))) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json").content)).to.include({
+            expect(
+                JSON.parse(
+                    (parse(userDataDocument(one("aws:ec2/instance:Instance"))) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json")
+                        .content,
+                ),
+            ).to.include({
                 region: "cn-north-1",
                 path: "/vpn-gateway/prod.eu",
             });
@@ -337,7 +357,9 @@ describe("AWS resources (mock runtime)", () => {
     it("gives the gateway PATH/ikev2/1..N: SecureString, secret, the server's key and no other (never the CA's or a user's)", async () => {
         await run();
         const made = parametersCreated();
-        const pieces = Object.keys(made).filter((n) => n.startsWith(`${PARAMETER_PATH}/ikev2/`)).sort();
+        const pieces = Object.keys(made)
+            .filter((n) => n.startsWith(`${PARAMETER_PATH}/ikev2/`))
+            .sort();
         expect(pieces).to.deep.equal((await ikev2Expected()).map((p) => p.name));
         expect(pieces.length).to.be.at.least(1);
         for (const name of pieces) expect(made[name]).to.include({ type: "SecureString", tier: "Standard", secret: true });
@@ -364,7 +386,11 @@ describe("AWS resources (mock runtime)", () => {
         const caBefore = pkiState().ca;
         const ikev2Of = () => {
             const made = parametersCreated();
-            return Object.keys(made).filter((n) => n.includes("/ikev2/")).sort().map((n) => made[n].value).join("");
+            return Object.keys(made)
+                .filter((n) => n.includes("/ikev2/"))
+                .sort()
+                .map((n) => made[n].value)
+                .join("");
         };
         const ikev2Before = ikev2Of();
         const added = [...USERS, { name: "dave", methods: ["ikev2"] }];
@@ -443,12 +469,17 @@ describe("AWS resources (mock runtime)", () => {
 
     it("says where IKEv2 profiles come from: npm run client per user and format, or a local render's DIR/clients/NAME/", async () => {
         const text = await value(
-            (await run({ users: [...USERS, { name: "dave", methods: ["ikev2"], devices: ["phone", "laptop"] }, { name: "erin", methods: ["ikev2"], revoked: true }] })).connectionInstructions,
+            (
+                await run({
+                    users: [...USERS, { name: "dave", methods: ["ikev2"], devices: ["phone", "laptop"] }, { name: "erin", methods: ["ikev2"], revoked: true }],
+                })
+            ).connectionInstructions,
         );
         expect(text).to.contain("L2TP/IPsec users: alice, bob\n");
         expect(text).to.contain("IKEv2 certificates (a user's name, or NAME.DEVICE for users[N].devices): alice, bob, dave.phone, dave.laptop\n");
         expect(text).to.contain("npm run client -- --user NAME [--device DEVICE] --format FORMAT");
-        for (const format of ["mobileconfig", "windows", "android", "sswan", "networkmanager", "p12", "p12-password", "ca"]) expect(text).to.contain(`--format ${format}`);
+        for (const format of ["mobileconfig", "windows", "android", "sswan", "networkmanager", "p12", "p12-password", "ca"])
+            expect(text).to.contain(`--format ${format}`);
         expect(text).to.contain("npm run render -- --out-dir DIR) writes the same profiles to DIR/clients/NAME/");
         expect(text).not.to.contain("PRIVATE KEY");
     });
@@ -539,7 +570,9 @@ describe("AWS resources (mock runtime)", () => {
             created.length = 0;
             let error: Error | undefined;
             await deploy(rawConfig(), "dev stack").catch((e) => (error = e));
-            expect(error?.message).to.match(/stack name "dev stack": it names the stack's SSM parameters \(\/vpn-gateway\/<stack>\/...\) and its IAM role .*, so it may hold only letters, digits/);
+            expect(error?.message).to.match(
+                /stack name "dev stack": it names the stack's SSM parameters \(\/vpn-gateway\/<stack>\/...\) and its IAM role .*, so it may hold only letters, digits/,
+            );
             expect(created).to.deep.equal([]);
         });
         it("on a stack name too long for the IAM role's name", async () => {
@@ -587,7 +620,9 @@ describe("the first boot in the resource tree (mock runtime)", () => {
         // The URN the alias stands for, as the engine computes it: the generated PSK's URN before
         // the parts existed.
         const aliasUrn = `urn:pulumi:test::vpn-gateway::${spec.parenturn.split("::")[2]}$${generated.type}::${generated.name}`;
-        expect(aliasUrn).to.equal("urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$random:index/randomPassword:RandomPassword::vpn-gateway-test-psk");
+        expect(aliasUrn).to.equal(
+            "urn:pulumi:test::vpn-gateway::vpn-gateway:index:VpnGateway$random:index/randomPassword:RandomPassword::vpn-gateway-test-psk",
+        );
         expect(generated.urn).not.to.equal(aliasUrn);
     });
 
@@ -601,9 +636,29 @@ describe("the first boot in the resource tree (mock runtime)", () => {
         ["a generated PSK", { psk: undefined }],
         ["SSH from an admin CIDR, clients reaching each other", { adminCidr: "198.51.100.7/32", sshKeyName: "ops", allowClientToClient: "true" }],
         ["debian-13 (Libreswan 5)", { os: "debian-13" }],
-        ["another pool and DNS", { clientPool: "10.99.0.0/24", dnsServers: ["1.1.1.1"], users: [{ name: "a", password: "pw-a-123", ip: "10.99.0.7" }, { name: "b", password: "pw-b-456" }] }],
+        [
+            "another pool and DNS",
+            {
+                clientPool: "10.99.0.0/24",
+                dnsServers: ["1.1.1.1"],
+                users: [
+                    { name: "a", password: "pw-a-123", ip: "10.99.0.7" },
+                    { name: "b", password: "pw-b-456" },
+                ],
+            },
+        ],
         // L2TP only: 5,000 certificates are 5,000 RSA keys (minutes); the layout is the point here
-        ["5,000 users", { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx`, methods: i === 0 ? undefined : ["l2tp"] })) }],
+        [
+            "5,000 users",
+            {
+                clientPool: "10.20.0.0/16",
+                users: Array.from({ length: 5000 }, (_, i) => ({
+                    name: `user${i}`,
+                    password: `password-${i}-xxxxxxxx`,
+                    methods: i === 0 ? undefined : ["l2tp"],
+                })),
+            },
+        ],
     ];
     for (const [label, overrides] of variants) {
         it(`gives EC2 the pure composer's exact bytes, and SSM the layout's exact parameters: ${label}`, async () => {
@@ -614,7 +669,10 @@ describe("the first boot in the resource tree (mock runtime)", () => {
             const given = userDataBytesOf(one("aws:ec2/instance:Instance"));
             expect(given.equals(expected), "user-data bytes").to.equal(true);
             const made = parametersCreated();
-            const layout = [...gatewayParameters({ parameterPath: PARAMETER_PATH, psk, users: settings.users }), ...(await ikev2Expected("test", PARAMETER_PATH, overrides))];
+            const layout = [
+                ...gatewayParameters({ parameterPath: PARAMETER_PATH, psk, users: settings.users }),
+                ...(await ikev2Expected("test", PARAMETER_PATH, overrides)),
+            ];
             expect(Object.keys(made).sort()).to.deep.equal(layout.map((p) => p.name).sort());
             for (const p of layout) expect(made[p.name].value, p.name).to.equal(p.value);
         });
@@ -622,6 +680,7 @@ describe("the first boot in the resource tree (mock runtime)", () => {
 });
 
 describe("deploy-time health check", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
     const { parseProbeOutput, probeCommand } = require("../../components/aws/gateway") as typeof import("../../components/aws/gateway");
 
     it("runs the project's IKE probe against the Elastic IP once it is associated", async () => {
@@ -660,7 +719,12 @@ describe("deploy-time health check", () => {
     });
 
     it("reads the probe's verdict line", () => {
-        expect(parseProbeOutput('probe noise\n{"ready":true,"seconds":42.5,"attempts":9,"detail":"ok"}\n')).to.deep.equal({ ready: true, seconds: 42.5, attempts: 9, detail: "ok" });
+        expect(parseProbeOutput('probe noise\n{"ready":true,"seconds":42.5,"attempts":9,"detail":"ok"}\n')).to.deep.equal({
+            ready: true,
+            seconds: 42.5,
+            attempts: 9,
+            detail: "ok",
+        });
         expect(parseProbeOutput("garbage").ready).to.equal(false);
     });
 });

@@ -10,9 +10,9 @@ import { created, knobs, pkiStates } from "../mocks";
 import type { VpnGatewayUser } from "../../components";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { VpnGateway, ConfigError } = require("../../components") as typeof import("../../components");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const { deploy } = require("../../components/aws/deploy") as typeof import("../../components/aws/deploy");
 
 const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply((v) => resolve(v)));
@@ -39,7 +39,10 @@ describe("VpnGateway, the library component (mock runtime)", () => {
         // Let every registration that can start reach the (holding) monitor.
         await new Promise((resolve) => setTimeout(resolve, 300));
         // No custom resource has been registered to completion: none of their Outputs is known.
-        expect(created.filter((c) => !c.type.startsWith("vpn-gateway:")), "registered while held").to.deep.equal([]);
+        expect(
+            created.filter((c) => !c.type.startsWith("vpn-gateway:")),
+            "registered while held",
+        ).to.deep.equal([]);
         expect(held.length, "registrations waiting").to.be.above(0);
         const before = constructed.filter((k) => k !== "vpn-gateway:index:VpnGateway::preview").sort();
 
@@ -77,7 +80,10 @@ describe("VpnGateway, the library component (mock runtime)", () => {
 
     it("keeps every resource name of a stack made by 0.1.0 (aliases where one moved)", async () => {
         // The URNs today's default stack "dev" had under 0.1.0 (the mock monitor's form).
-        const before = fs.readFileSync(path.join(__dirname, "fixtures", "stack-urns-0.1.0.txt"), "utf8").trim().split("\n");
+        const before = fs
+            .readFileSync(path.join(__dirname, "fixtures", "stack-urns-0.1.0.txt"), "utf8")
+            .trim()
+            .split("\n");
         created.length = 0;
         pkiStates.clear();
         const outputs = await deploy(rawConfig(), "dev");

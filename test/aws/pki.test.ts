@@ -59,7 +59,12 @@ describe("StackPki's dynamic provider", function () {
         const olds = { caName: "c", address: "203.0.113.10", users: [{ name: "a", reissue: 0, revoked: false }], state: "{}" } as StackPkiOutputs;
         const diff = (news: object) => stackPkiProvider.diff!("id", olds, { ...olds, state: undefined, ...news });
         expect(await diff({})).to.deep.include({ changes: false });
-        for (const news of [{ address: "203.0.113.11" }, { users: [] }, { users: [{ name: "a", reissue: 1, revoked: false }] }, { users: [{ name: "a", reissue: 0, revoked: true }] }]) {
+        for (const news of [
+            { address: "203.0.113.11" },
+            { users: [] },
+            { users: [{ name: "a", reissue: 1, revoked: false }] },
+            { users: [{ name: "a", reissue: 0, revoked: true }] },
+        ]) {
             const result = await diff(news);
             expect(result, JSON.stringify(news)).to.deep.include({ changes: true, replaces: [], deleteBeforeReplace: false });
         }

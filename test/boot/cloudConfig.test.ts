@@ -85,7 +85,13 @@ describe("cloud-config composer", () => {
         const configs: Array<Record<string, unknown>> = [
             {},
             { psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---", users: [{ name: "-:{}[]&!%@", password: "p:q&s!t|>%{}[]?" }] },
-            { psk: "another-psk-9876543210", users: [{ name: "alice", password: "alice-Other-pw" }, { name: "zed", password: "zed-pw-1234567", ip: "192.168.42.100" }] },
+            {
+                psk: "another-psk-9876543210",
+                users: [
+                    { name: "alice", password: "alice-Other-pw" },
+                    { name: "zed", password: "zed-pw-1234567", ip: "192.168.42.100" },
+                ],
+            },
             { users: Array.from({ length: 2000 }, (_, i) => ({ name: `user${i}`, password: `password-${i}-xxxxxxxx` })) },
         ];
         const reference = userDataBytes(document);

@@ -133,7 +133,11 @@ describe("kernel tool (vpn-gateway-kernel)", () => {
 
     it("Ubuntu layout without a meta package: installs the running kernel's extras and says so", () => {
         const kver = "6.8.0-45-generic";
-        const r = runTool({ kver, modules: WITHOUT_L2TP, offered: { [`linux-modules-extra-${kver}`]: { modules: ["l2tp_core", "l2tp_netlink", "l2tp_ppp"] } } });
+        const r = runTool({
+            kver,
+            modules: WITHOUT_L2TP,
+            offered: { [`linux-modules-extra-${kver}`]: { modules: ["l2tp_core", "l2tp_netlink", "l2tp_ppp"] } },
+        });
         expect(r.status, r.out).to.equal(0);
         expect(r.installed).to.deep.equal([`linux-modules-extra-${kver}`]);
         expect(r.out).to.contain("no linux-modules-extra-generic package");
@@ -141,7 +145,11 @@ describe("kernel tool (vpn-gateway-kernel)", () => {
 
     it("a minimal kernel gets PPP from the extras too", () => {
         const kver = "6.8.0-1015-aws";
-        const r = runTool({ kver, modules: WITHOUT_PPP, offered: { [`linux-modules-extra-${kver}`]: { modules: ["ppp_generic", "pppox", "ppp_async", "l2tp_ppp"] } } });
+        const r = runTool({
+            kver,
+            modules: WITHOUT_PPP,
+            offered: { [`linux-modules-extra-${kver}`]: { modules: ["ppp_generic", "pppox", "ppp_async", "l2tp_ppp"] } },
+        });
         expect(r.status, r.out).to.equal(0);
         expect(r.installed).to.deep.equal([`linux-modules-extra-${kver}`]);
     });
@@ -187,7 +195,13 @@ describe("kernel tool (vpn-gateway-kernel)", () => {
         });
 
         it("on the generic kernel's boot: removes the cloud kernel once, then does nothing", () => {
-            const w = { ...world(), kver: GENERIC, modules: ALL, installed: ["linux-image-amd64", `linux-image-${GENERIC}`, `linux-image-${CLOUD}`], state: ["switched"] };
+            const w = {
+                ...world(),
+                kver: GENERIC,
+                modules: ALL,
+                installed: ["linux-image-amd64", `linux-image-${GENERIC}`, `linux-image-${CLOUD}`],
+                state: ["switched"],
+            };
             const r = runTool(w);
             expect(r.status, r.out).to.equal(0);
             expect(r.installed).not.to.include(`linux-image-${CLOUD}`);

@@ -86,9 +86,14 @@ describe("SSM parameters", () => {
             { name: `${PATH}/users/81`, type: "SecureString", value: '{"format":1,"users":[{"name":"bob","password":"bob-s3cret-pass","ip":"192.168.42.5"}]}' },
         ]);
         // many in one bucket: sorted by name
-        const many = Array.from({ length: 3000 }, (_, i) => `n${i}`).filter((n) => userBucket(n) === "00").slice(0, 5);
+        const many = Array.from({ length: 3000 }, (_, i) => `n${i}`)
+            .filter((n) => userBucket(n) === "00")
+            .slice(0, 5);
         expect(many.length).to.equal(5);
-        const [bucket] = usersParameters(PATH, [...many].reverse().map((name) => ({ name, password: "p" })));
+        const [bucket] = usersParameters(
+            PATH,
+            [...many].reverse().map((name) => ({ name, password: "p" })),
+        );
         expect(bucket.name).to.equal(`${PATH}/users/00`);
         expect(JSON.parse(bucket.value).users.map((u: VpnUser) => u.name)).to.deep.equal([...many].sort());
     });
@@ -97,7 +102,9 @@ describe("SSM parameters", () => {
         const users = realistic(1000);
         const shuffled = [...users].sort((a, b) => userBucket(b.name + "x").localeCompare(userBucket(a.name + "x")) || (a.name < b.name ? 1 : -1));
         expect(usersParameters(PATH, shuffled)).to.deep.equal(usersParameters(PATH, users));
-        expect(gatewayParameters({ parameterPath: PATH, psk: "p".repeat(32), users: shuffled })).to.deep.equal(gatewayParameters({ parameterPath: PATH, psk: "p".repeat(32), users }));
+        expect(gatewayParameters({ parameterPath: PATH, psk: "p".repeat(32), users: shuffled })).to.deep.equal(
+            gatewayParameters({ parameterPath: PATH, psk: "p".repeat(32), users }),
+        );
     });
 
     for (const [label, users, maxParameters] of [
@@ -155,7 +162,10 @@ describe("SSM parameters", () => {
 
         it("removing a user", () => {
             for (const i of [0, 1, 500, 999]) {
-                const after = usersParameters(PATH, users.filter((_, j) => j !== i));
+                const after = usersParameters(
+                    PATH,
+                    users.filter((_, j) => j !== i),
+                );
                 const bucket = `${PATH}/users/${userBucket(users[i].name)}`;
                 expect(changed(before, after), users[i].name).to.deep.equal([bucket]);
             }
@@ -163,21 +173,32 @@ describe("SSM parameters", () => {
 
         it("changing a password or a static address", () => {
             for (const i of [3, 10, 777]) {
-                const password = usersParameters(PATH, users.map((u, j) => (j === i ? { ...u, password: "Changed-password-9" } : u)));
+                const password = usersParameters(
+                    PATH,
+                    users.map((u, j) => (j === i ? { ...u, password: "Changed-password-9" } : u)),
+                );
                 expect(changed(before, password)).to.deep.equal([`${PATH}/users/${userBucket(users[i].name)}`]);
-                const address = usersParameters(PATH, users.map((u, j) => (j === i ? { ...u, ip: "10.20.100.100" } : u)));
+                const address = usersParameters(
+                    PATH,
+                    users.map((u, j) => (j === i ? { ...u, ip: "10.20.100.100" } : u)),
+                );
                 expect(changed(before, address)).to.deep.equal([`${PATH}/users/${userBucket(users[i].name)}`]);
             }
         });
 
         it("and nothing else of the stack: the PSK's and the program's parameters stay as they were", () => {
             const all = (u: VpnUser[]) => gatewayParameters({ parameterPath: PATH, psk: "the-psk-0123456789", users: u });
-            expect(changed(all(users), all([...users, { name: "newcomer", password: "a-new-password-1" }]))).to.deep.equal([`${PATH}/users/${userBucket("newcomer")}`]);
+            expect(changed(all(users), all([...users, { name: "newcomer", password: "a-new-password-1" }]))).to.deep.equal([
+                `${PATH}/users/${userBucket("newcomer")}`,
+            ]);
         });
     });
 
     it("a bucket removed when its last user goes", () => {
-        const users = [{ name: "alice", password: "pw-1" }, { name: "bob", password: "pw-2" }];
+        const users = [
+            { name: "alice", password: "pw-1" },
+            { name: "bob", password: "pw-2" },
+        ];
         expect(usersParameters(PATH, users.slice(0, 1)).map((p) => p.name)).to.deep.equal([`${PATH}/users/2b`]);
     });
 });

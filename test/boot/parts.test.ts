@@ -18,7 +18,7 @@ import { PARAMETER_PATH, PSK, REGION, settings } from "../helpers";
 import { created } from "../mocks";
 
 // Imported after the mocks are set, as the runtime requires.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded once ../mocks has set the Pulumi mocks, as Pulumi's unit-testing guide asks: a require keeps that order explicit
 const parts = require("../../components/boot/parts") as typeof import("../../components/boot/parts");
 
 function value<T>(output: pulumi.Output<T>): Promise<T> {
@@ -74,7 +74,9 @@ describe("first-boot parts as component resources (mock runtime)", () => {
     });
 
     /** The SSM parameters created as children of the part, by name: their inputs, the value unwrapped. */
-    async function parametersOf(resource: pulumi.Resource): Promise<Record<string, { type: string; tier: string; value: string; secret: boolean; parent: string }>> {
+    async function parametersOf(
+        resource: pulumi.Resource,
+    ): Promise<Record<string, { type: string; tier: string; value: string; secret: boolean; parent: string }>> {
         const urn = await value(resource.urn);
         // let the children's registrations reach the mock monitor
         await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +91,15 @@ describe("first-boot parts as component resources (mock runtime)", () => {
 
     it("ipsec: the Elastic IP an output, in plain; owns the PSK's parameter, a secret", async () => {
         const publicIp = pulumi.output("203.0.113.10");
-        const resource = new parts.Ipsec("i", { clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, psk: PSK, publicIp, parameterPath: PARAMETER_PATH });
+        const resource = new parts.Ipsec("i", {
+            clientPool: s.clientPool,
+            ikev2: s.ikev2,
+            dnsServers: s.dnsServers,
+            os: s.os,
+            psk: PSK,
+            publicIp,
+            parameterPath: PARAMETER_PATH,
+        });
         const { part, secret } = await partOf(resource);
         expect(part).to.deep.equal(ipsec({ clientPool: s.clientPool, ikev2: s.ikev2, dnsServers: s.dnsServers, os: s.os, publicIp: "203.0.113.10" }));
         expect(part.files.map((f) => f.path)).not.to.include("/etc/ipsec.secrets");
@@ -132,9 +142,12 @@ describe("first-boot parts as component resources (mock runtime)", () => {
         expect(Object.keys(made).sort()).to.deep.equal(layout.map((p) => p.name));
         for (const p of layout) expect(made[p.name], p.name).to.include({ type: "SecureString", tier: "Standard", value: p.value, secret: true });
         // named after their parameters
-        expect(created.filter((c) => c.type === "aws:ssm/parameter:Parameter").map((c) => c.name).sort()).to.deep.equal(
-            layout.map((p) => `p-users-${p.name.split("/").pop()}`).sort(),
-        );
+        expect(
+            created
+                .filter((c) => c.type === "aws:ssm/parameter:Parameter")
+                .map((c) => c.name)
+                .sort(),
+        ).to.deep.equal(layout.map((p) => `p-users-${p.name.split("/").pop()}`).sort());
     });
 
     it("sync: sync.json, the installer and the units from its Args, in plain; owns the program's parameters", async () => {

@@ -7,6 +7,7 @@ import { l2tp } from "../../components/boot/l2tp";
 import { ppp } from "../../components/boot/ppp";
 import { SYNC_CONFIG_FILE, SYNC_INSTALLER, SYNC_PROGRAM, programParameters, sync, syncProgram } from "../../components/boot/sync";
 import { sysctl } from "../../components/boot/sysctl";
+import { MAINTENANCE_WINDOW, updates } from "../../components/boot/updates";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as zlib from "zlib";
@@ -34,7 +35,10 @@ function lines(content: string, comment = "#"): string[] {
 function snapshot(name: string, component: BootComponent) {
     const text = component.files.map((f) => `=== ${f.path} (${f.owner} ${f.permissions})\n${f.content}`).join("\n");
     const enableOnly = component.enableOnly ? `=== enabled for later boots: ${component.enableOnly.join(" ")}\n` : "";
-    matchSnapshot(`${name}.txt`, `${text}\n=== packages: ${component.packages.join(" ")}\n=== commands: ${JSON.stringify(component.commands)}\n=== services: ${component.services.join(" ")}\n${enableOnly}`);
+    matchSnapshot(
+        `${name}.txt`,
+        `${text}\n=== packages: ${component.packages.join(" ")}\n=== commands: ${JSON.stringify(component.commands)}\n=== services: ${component.services.join(" ")}\n${enableOnly}`,
+    );
 }
 
 describe("first-boot components", () => {
@@ -46,7 +50,9 @@ describe("first-boot components", () => {
         it("accepts IKEv1 explicitly and allows shared client identities", () => {
             expect(conf).to.include("ikev1-policy=accept");
             expect(conf).to.include("uniqueids=no");
-            expect(conf).to.include("virtual-private=%v4:10.0.0.0/8,%v4:172.16.0.0/12,%v4:192.168.0.0/16,%v4:100.64.0.0/10,%v4:!192.168.42.0/24,%v4:!192.168.43.0/24");
+            expect(conf).to.include(
+                "virtual-private=%v4:10.0.0.0/8,%v4:172.16.0.0/12,%v4:192.168.0.0/16,%v4:100.64.0.0/10,%v4:!192.168.42.0/24,%v4:!192.168.43.0/24",
+            );
         });
         it("answers L2TP in IKEv1 PSK transport mode with NAT-T and DPD", () => {
             for (const line of [
@@ -90,7 +96,11 @@ describe("first-boot components", () => {
             expect(conf.indexOf("conn ikev2-cert")).to.be.greaterThan(conf.indexOf("conn l2tp-psk"));
         });
         it("offers IKEv2 groups every platform sends and no weak or ECP-only choice for Android", () => {
-            const ike = conf.slice(conf.indexOf("conn ikev2-cert")).find((l) => l.startsWith("ike="))!.slice(4).split(",");
+            const ike = conf
+                .slice(conf.indexOf("conn ikev2-cert"))
+                .find((l) => l.startsWith("ike="))!
+                .slice(4)
+                .split(",");
             const groups = new Set(ike.map((p) => p.split(";")[1]));
             expect([...groups].sort()).to.deep.equal(["dh31", "modp2048", "modp3072", "modp4096"]);
             // Windows after the profile's PowerShell (GCM-AES-128, SHA256, group 14), Apple's profile (AES-256-GCM, group 14)
@@ -98,14 +108,22 @@ describe("first-boot components", () => {
             expect(ike.join(",")).not.to.match(/modp1024|modp1536|3des|md5/);
         });
         it("keeps both pools out of virtual-private, other pools' settings follow", () => {
-            const other = lines(file(ipsec(ipsecInput({ clientPool: "10.10.0.0/24", ikev2Pool: "10.20.0.0/24", users: [{ name: "a", password: "pw-a-12345" }] })), "/etc/ipsec.conf").content);
+            const other = lines(
+                file(
+                    ipsec(ipsecInput({ clientPool: "10.10.0.0/24", ikev2Pool: "10.20.0.0/24", users: [{ name: "a", password: "pw-a-12345" }] })),
+                    "/etc/ipsec.conf",
+                ).content,
+            );
             expect(other.find((l) => l.startsWith("virtual-private="))).to.match(/%v4:!10\.10\.0\.0\/24,%v4:!10\.20\.0\.0\/24$/);
             expect(other).to.include("rightaddresspool=10.20.0.2-10.20.0.254");
         });
         it("uses only keys that Libreswan 4.x and 5.x both take without a warning", () => {
             // phase2alg= is esp='s old alias; 5.x ignores dpdaction= with a warning and drops keyingtries=.
             for (const key of ["phase2alg", "dpdaction", "keyingtries"]) {
-                expect(conf.filter((l) => l.startsWith(`${key}=`)), key).to.deep.equal([]);
+                expect(
+                    conf.filter((l) => l.startsWith(`${key}=`)),
+                    key,
+                ).to.deep.equal([]);
             }
             // 5.x expands also= where it stands and keeps the first definition: it comes last.
             expect(conf[conf.length - 1]).to.equal("also=vpn-gateway-identity");
@@ -115,11 +133,17 @@ describe("first-boot components", () => {
             const confOf = (os: string) => lines(file(ipsec(ipsecInput({ os })), "/etc/ipsec.conf").content);
             for (const os of ["ubuntu-24.04", "debian-12"]) {
                 expect(confOf(os), os).to.include("ikev2=no");
-                expect(confOf(os).filter((l) => l.startsWith("keyexchange")), os).to.deep.equal([]);
+                expect(
+                    confOf(os).filter((l) => l.startsWith("keyexchange")),
+                    os,
+                ).to.deep.equal([]);
             }
             for (const os of ["ubuntu-26.04", "debian-13"]) {
                 expect(confOf(os), os).to.include("keyexchange=ikev1");
-                expect(confOf(os).filter((l) => l.startsWith("ikev2")), os).to.deep.equal([]);
+                expect(
+                    confOf(os).filter((l) => l.startsWith("ikev2")),
+                    os,
+                ).to.deep.equal([]);
             }
         });
         it("offers only current ciphers: AES with SHA2/SHA1 over MODP2048, AES-GCM first", () => {
@@ -156,7 +180,16 @@ describe("first-boot components", () => {
         const conf = lines(file(component, "/etc/xl2tpd/xl2tpd.conf").content, ";");
         it("matches its snapshot", () => snapshot("l2tp", component));
         it("is an LNS that requires CHAP and refuses PAP", () => {
-            for (const line of ["[lns default]", "require chap = yes", "refuse pap = yes", "require authentication = yes", "length bit = yes", "pass peer = yes", "name = l2tpd", "pppoptfile = /etc/ppp/options.xl2tpd"]) {
+            for (const line of [
+                "[lns default]",
+                "require chap = yes",
+                "refuse pap = yes",
+                "require authentication = yes",
+                "length bit = yes",
+                "pass peer = yes",
+                "name = l2tpd",
+                "pppoptfile = /etc/ppp/options.xl2tpd",
+            ]) {
                 expect(conf, line).to.include(line);
             }
         });
@@ -167,7 +200,10 @@ describe("first-boot components", () => {
             expect(others).to.deep.equal(component);
         });
         it("follows a custom pool", () => {
-            const custom = lines(file(l2tp(settings({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content, ";");
+            const custom = lines(
+                file(l2tp(settings({ clientPool: "10.99.0.0/28", users: [{ name: "a", password: "p" }] })), "/etc/xl2tpd/xl2tpd.conf").content,
+                ";",
+            );
             expect(custom).to.include("local ip = 10.99.0.1");
             expect(custom.filter((l) => l.startsWith("ip range"))).to.deep.equal(["ip range = 10.99.0.8-10.99.0.14"]);
         });
@@ -178,7 +214,18 @@ describe("first-boot components", () => {
         const options = lines(file(component, "/etc/ppp/options.xl2tpd").content);
         it("matches its snapshot", () => snapshot("ppp", component));
         it("accepts MS-CHAPv2, refuses PAP, keeps MTU/MRU at 1280, pushes DNS and echoes LCP", () => {
-            for (const line of ["require-mschap-v2", "refuse-pap", "auth", "mtu 1280", "mru 1280", "proxyarp", "lcp-echo-interval 30", "lcp-echo-failure 4", "ms-dns 8.8.8.8", "ms-dns 8.8.4.4"]) {
+            for (const line of [
+                "require-mschap-v2",
+                "refuse-pap",
+                "auth",
+                "mtu 1280",
+                "mru 1280",
+                "proxyarp",
+                "lcp-echo-interval 30",
+                "lcp-echo-failure 4",
+                "ms-dns 8.8.8.8",
+                "ms-dns 8.8.4.4",
+            ]) {
                 expect(options, line).to.include(line);
             }
         });
@@ -205,7 +252,10 @@ describe("first-boot components", () => {
         const input = { region: "eu-west-1", parameterPath: "/vpn-gateway/test", clientPool: settings().clientPool };
         const component = sync(input);
         it("matches its snapshot (but the program's digest, which every release changes)", () =>
-            snapshot("sync", { ...component, commands: component.commands.map((c) => c.map((a) => (a === syncProgram().sha256 ? "<sha256 of the program>" : a))) }));
+            snapshot("sync", {
+                ...component,
+                commands: component.commands.map((c) => c.map((a) => (a === syncProgram().sha256 ? "<sha256 of the program>" : a))),
+            }));
         it("writes sync.json: the region, the stack's path, the LNS's name, the pool, the static range and the limits, as vpn-gateway-sync reads them", () => {
             const config = file(component, SYNC_CONFIG_FILE);
             expect(config.permissions).to.equal("0644");
@@ -230,7 +280,10 @@ describe("first-boot components", () => {
                         { characters: "#", problem: "'#' (starts a comment in chap-secrets)" },
                         { characters: "*", problem: "'*' (a wildcard in chap-secrets)" },
                     ],
-                    passwordFirstForbidden: { characters: "@", problem: "starts with '@', which pppd reads as a file name; allowed: any other first character" },
+                    passwordFirstForbidden: {
+                        characters: "@",
+                        problem: "starts with '@', which pppd reads as a file name; allowed: any other first character",
+                    },
                     secretRule: "printable ASCII without whitespace, quotes or backslash",
                     chapWordRule: "printable ASCII without whitespace, quotes, backslash, '#' or '*'",
                 },
@@ -349,7 +402,11 @@ describe("first-boot components", () => {
             expect(accept).to.be.greaterThan(metadata);
             expect(script).to.contain("-A POSTROUTING -s 192.168.43.0/24 -o ${iface} -m policy --dir out --pol none -j MASQUERADE");
             // clients of either method apart, before the accepts
-            for (const rule of ["-A FORWARD -i ppp+ -d 192.168.43.0/24 -j DROP", "-A FORWARD -s 192.168.43.0/24 -d 192.168.42.0/24 -j DROP", "-A FORWARD -s 192.168.43.0/24 -d 192.168.43.0/24 -j DROP"]) {
+            for (const rule of [
+                "-A FORWARD -i ppp+ -d 192.168.43.0/24 -j DROP",
+                "-A FORWARD -s 192.168.43.0/24 -d 192.168.42.0/24 -j DROP",
+                "-A FORWARD -s 192.168.43.0/24 -d 192.168.43.0/24 -j DROP",
+            ]) {
                 expect(script.indexOf(rule), rule).to.be.greaterThan(-1);
                 expect(script.indexOf(rule), rule).to.be.lessThan(accept);
             }
@@ -378,8 +435,6 @@ describe("first-boot components", () => {
 });
 
 describe("first-boot components, operations", () => {
-    const { updates, MAINTENANCE_WINDOW } = require("../../components/boot/updates") as typeof import("../../components/boot/updates");
-
     it("restarts the VPN daemons when they die", () => {
         const dropIn = file(ipsec(ipsecInput()), "/etc/systemd/system/ipsec.service.d/vpn-gateway.conf").content;
         expect(lines(dropIn)).to.include.members(["[Service]", "Restart=always"]);

@@ -47,7 +47,8 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         // one source: no limit's value or wording written again in the package
         for (const file of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py"))) {
             const text = fs.readFileSync(path.join(AGENT, file), "utf8");
-            for (const rule of [SYNC_LIMITS.chapWordRule, SYNC_LIMITS.secretRule, SYNC_LIMITS.passwordFirstForbidden.problem]) expect(text, file).not.to.contain(rule);
+            for (const rule of [SYNC_LIMITS.chapWordRule, SYNC_LIMITS.secretRule, SYNC_LIMITS.passwordFirstForbidden.problem])
+                expect(text, file).not.to.contain(rule);
             expect(text, file).not.to.match(/\b(NAME_MAX_LENGTH|PASSWORD_MAX_LENGTH|PSK_MIN_LENGTH|PSK_MAX_LENGTH|CHAP_WORD_RULE|PSK_RULE)\s*=/);
         }
     });
@@ -56,14 +57,21 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         // test/boot/sync's two Python files held 103 and 7 when they moved to agent/tests
         const tests = path.join(ROOT, "agent", "tests");
         const modules = fs.readdirSync(tests).filter((f) => /^test_\w+\.py$/.test(f));
-        const defined = modules.map((f) => (fs.readFileSync(path.join(tests, f), "utf8").match(/^    def test_/gm) ?? []).length).reduce((a, b) => a + b, 0);
+        const defined = modules.map((f) => (fs.readFileSync(path.join(tests, f), "utf8").match(/^ {4}def test_/gm) ?? []).length).reduce((a, b) => a + b, 0);
         expect(defined).to.be.at.least(103 + 7);
         // one test module per module of the package
-        for (const module of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py") && !f.startsWith("__"))) expect(modules, module).to.include(`test_${module}`);
+        for (const module of fs.readdirSync(AGENT).filter((f) => f.endsWith(".py") && !f.startsWith("__")))
+            expect(modules, module).to.include(`test_${module}`);
     });
 
     it("keeps the units and the installer as plain files (no Mustache tag), the installer a Python program", () => {
-        for (const name of ["sync/vpn-gateway-sync-install", "sync/vpn-gateway-sync.service", "sync/vpn-gateway-sync-boot.service", "sync/vpn-gateway-sync.timer", "ppp/vpn-gateway-session"]) {
+        for (const name of [
+            "sync/vpn-gateway-sync-install",
+            "sync/vpn-gateway-sync.service",
+            "sync/vpn-gateway-sync-boot.service",
+            "sync/vpn-gateway-sync.timer",
+            "ppp/vpn-gateway-session",
+        ]) {
             const text = read(name);
             expect(text.length, name).to.be.greaterThan(100);
             expect(text, name).not.to.contain("{{");
@@ -102,17 +110,47 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         const stacks: Array<Record<string, unknown>> = [
             {},
             // values with every character a config may hold that means something in JSON, YAML or chap-secrets
-            { psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---", users: [{ name: "-:{}[]&!%@/<>", password: "p:q&s!t|>%{}[]?/<>=" }, { name: "x", password: "y", ip: "192.168.42.127" }] },
-            { clientPool: "10.8.0.0/24", users: [{ name: "carol", password: "c@rol-P4ss;word,with.punct" }, { name: "dave", password: "dave-pass-2", ip: "10.8.0.10" }] },
+            {
+                psk: "a:b#c{d}[e]&f*g!h|i>j%k@l`m---",
+                users: [
+                    { name: "-:{}[]&!%@/<>", password: "p:q&s!t|>%{}[]?/<>=" },
+                    { name: "x", password: "y", ip: "192.168.42.127" },
+                ],
+            },
+            {
+                clientPool: "10.8.0.0/24",
+                users: [
+                    { name: "carol", password: "c@rol-P4ss;word,with.punct" },
+                    { name: "dave", password: "dave-pass-2", ip: "10.8.0.10" },
+                ],
+            },
             // enough users for every bucket, some static
-            { clientPool: "10.20.0.0/16", users: Array.from({ length: 1000 }, (_, i) => ({ name: `user-${i}`, password: `pw-${i}-${"x".repeat(i % 50)}`, ...(i % 7 === 0 ? { ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}` } : {}) })) },
+            {
+                clientPool: "10.20.0.0/16",
+                users: Array.from({ length: 1000 }, (_, i) => ({
+                    name: `user-${i}`,
+                    password: `pw-${i}-${"x".repeat(i % 50)}`,
+                    ...(i % 7 === 0 ? { ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}` } : {}),
+                })),
+            },
             // the longest names and passwords a config may hold: buckets split over several parameters
-            { clientPool: "10.20.0.0/16", users: Array.from({ length: 5000 }, (_, i) => ({ name: `${i}-`.padEnd(NAME_MAX_LENGTH, "n"), password: `${i}-`.padEnd(PASSWORD_MAX_LENGTH, "p"), ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}` })) },
+            {
+                clientPool: "10.20.0.0/16",
+                users: Array.from({ length: 5000 }, (_, i) => ({
+                    name: `${i}-`.padEnd(NAME_MAX_LENGTH, "n"),
+                    password: `${i}-`.padEnd(PASSWORD_MAX_LENGTH, "p"),
+                    ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 2}`,
+                })),
+            },
         ];
         const cases = stacks.map((overrides) => {
             const input = bootInput(overrides);
             const syncJson = firstBootParts(input).sync.files.find((f) => f.path === "/etc/vpn-gateway/sync.json")!.content;
-            return { input, syncJson, parameters: gatewayParameters({ parameterPath: input.parameterPath, psk: input.settings.psk!, users: input.settings.users }) };
+            return {
+                input,
+                syncJson,
+                parameters: gatewayParameters({ parameterPath: input.parameterPath, psk: input.settings.psk!, users: input.settings.users }),
+            };
         });
         const split = cases[4].parameters.filter((p) => /\/users\/[0-9a-f]{2}-\d+$/.test(p.name));
         expect(split.length, "the 5,000 longest users need split buckets").to.be.greaterThan(0);
@@ -123,7 +161,10 @@ describe("gateway sync (vpn-gateway-sync)", function () {
             expect(reading.psk).to.equal(settings.psk);
             expect(reading.users).to.deep.equal(Object.fromEntries(settings.users.map((u) => [u.name, [u.name, u.password, u.ip ?? null]])));
             // chap-secrets: one record per user, as pppd parses it
-            const records = reading.chapSecrets!.split("\n").map(pppdWords).filter((w) => w.length > 0);
+            const records = reading
+                .chapSecrets!.split("\n")
+                .map(pppdWords)
+                .filter((w) => w.length > 0);
             expect(records).to.have.deep.members(settings.users.map((u) => [u.name, PPP_SERVER_NAME, u.password, u.ip ?? "*"]));
             expect(reading.chapSecrets!.split("\n")).to.include("# client\tserver\tsecret\tIP addresses");
             expect(entries(reading.ipsecSecrets!)).to.deep.equal([`%any %any : PSK "${settings.psk}"`]);
@@ -134,7 +175,13 @@ describe("gateway sync (vpn-gateway-sync)", function () {
         const input = bootInput();
         const syncJson = firstBootParts(input).sync.files.find((f) => f.path === "/etc/vpn-gateway/sync.json")!.content;
         const [reading] = syncReads([
-            { syncJson, parameters: [{ name: `${PARAMETER_PATH}/psk`, value: PSK }, { name: `${PARAMETER_PATH}/users/00`, value: JSON.stringify({ format: 1, users: [{ name: "a", password: "p", ip: "192.168.42.200" }] }) }] },
+            {
+                syncJson,
+                parameters: [
+                    { name: `${PARAMETER_PATH}/psk`, value: PSK },
+                    { name: `${PARAMETER_PATH}/users/00`, value: JSON.stringify({ format: 1, users: [{ name: "a", password: "p", ip: "192.168.42.200" }] }) },
+                ],
+            },
         ]);
         expect(reading.problems).to.deep.equal([
             `${PARAMETER_PATH}/users/00: users[0].ip: 192.168.42.200 is outside the static addresses 192.168.42.2 to 192.168.42.127 (xl2tpd hands out the rest of 192.168.42.0/24)`,

@@ -25,8 +25,18 @@ describe("templates and plain files", () => {
     const files = parts().flatMap(([part, component]) => component.files.map((f) => ({ part, file: f })));
     // both kinds as one list: the path relative to its folder, without .mustache, and where it goes
     const uses = [
-        ...files.filter((u) => u.file.template).map((u) => ({ part: u.part, file: u.file.path, kind: "template", source: u.file.template!, name: u.file.template!.slice(0, -".mustache".length) })),
-        ...files.filter((u) => u.file.source).map((u) => ({ part: u.part, file: u.file.path, kind: "plain file", source: u.file.source!, name: u.file.source! })),
+        ...files
+            .filter((u) => u.file.template)
+            .map((u) => ({
+                part: u.part,
+                file: u.file.path,
+                kind: "template",
+                source: u.file.template!,
+                name: u.file.template!.slice(0, -".mustache".length),
+            })),
+        ...files
+            .filter((u) => u.file.source)
+            .map((u) => ({ part: u.part, file: u.file.path, kind: "plain file", source: u.file.source!, name: u.file.source! })),
     ];
 
     it("templates are all .mustache files, found where renderTemplate looks", () => {
@@ -42,8 +52,10 @@ describe("templates and plain files", () => {
     });
 
     it("every template holds at least one Mustache tag, every plain file none", () => {
-        for (const t of templatesOnDisk) expect(TAG.test(fs.readFileSync(path.join(TEMPLATE_DIR, t), "utf8")), `templates/${t} holds no tag: make it a plain file`).to.equal(true);
-        for (const f of plainOnDisk) expect(TAG.test(fs.readFileSync(path.join(FILES_DIR, f), "utf8")), `files/${f} holds a tag: make it a template`).to.equal(false);
+        for (const t of templatesOnDisk)
+            expect(TAG.test(fs.readFileSync(path.join(TEMPLATE_DIR, t), "utf8")), `templates/${t} holds no tag: make it a plain file`).to.equal(true);
+        for (const f of plainOnDisk)
+            expect(TAG.test(fs.readFileSync(path.join(FILES_DIR, f), "utf8")), `files/${f} holds a tag: make it a template`).to.equal(false);
     });
 
     it("a plain file is written exactly as it is on disk", () => {
@@ -55,9 +67,15 @@ describe("templates and plain files", () => {
 
     it("are each used by some part", () => {
         const usedTemplates = new Set(uses.filter((u) => u.kind === "template").map((u) => u.source));
-        expect(templatesOnDisk.filter((t) => !usedTemplates.has(t)), "templates no part renders").to.deep.equal([]);
+        expect(
+            templatesOnDisk.filter((t) => !usedTemplates.has(t)),
+            "templates no part renders",
+        ).to.deep.equal([]);
         const usedPlain = new Set(uses.filter((u) => u.kind === "plain file").map((u) => u.source));
-        expect(plainOnDisk.filter((f) => !usedPlain.has(f)), "plain files no part writes").to.deep.equal([]);
+        expect(
+            plainOnDisk.filter((f) => !usedPlain.has(f)),
+            "plain files no part writes",
+        ).to.deep.equal([]);
     });
 
     it("exist for every path a part renders or copies", () => {

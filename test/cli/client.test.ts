@@ -56,10 +56,17 @@ describe("client command", function () {
         const r = text(client(["--state", stateFile, "--user", "alice", "--format", "mobileconfig"]));
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout).to.equal(appleMobileconfig(state, "alice"));
-        const py = spawnSync("python3", ["-c", "import plistlib,sys,json; p=plistlib.loads(sys.stdin.buffer.read()); print(json.dumps([c['PayloadType'] for c in p['PayloadContent']]+[p['PayloadContent'][2]['IKEv2']['RemoteAddress']]))"], {
-            input: r.stdout,
-            encoding: "utf8",
-        });
+        const py = spawnSync(
+            "python3",
+            [
+                "-c",
+                "import plistlib,sys,json; p=plistlib.loads(sys.stdin.buffer.read()); print(json.dumps([c['PayloadType'] for c in p['PayloadContent']]+[p['PayloadContent'][2]['IKEv2']['RemoteAddress']]))",
+            ],
+            {
+                input: r.stdout,
+                encoding: "utf8",
+            },
+        );
         expect(py.status, py.stderr).to.equal(0);
         expect(JSON.parse(py.stdout)).to.deep.equal(["com.apple.security.pkcs12", "com.apple.security.root", "com.apple.vpn.managed", ADDRESS]);
     });
@@ -86,14 +93,26 @@ describe("client command", function () {
         expect(password.status, password.stderr).to.equal(0);
         expect(password.stdout).to.equal(`${p12Password(state, "alice")}\n`);
         const certs = openssl("pkcs12", "-in", out, "-passin", `pass:${password.stdout.trim()}`, "-nokeys", "-clcerts");
-        expect(certs).to.match(/subject=\s*CN\s*=\s*alice\n/).and.to.contain("BEGIN CERTIFICATE");
+        expect(certs)
+            .to.match(/subject=\s*CN\s*=\s*alice\n/)
+            .and.to.contain("BEGIN CERTIFICATE");
     });
 
     it("p12: refuses to write binary to a terminal, naming --out", function () {
         // A terminal for stdout: python3's pty runs the command with one.
         const py = spawnSync(
             "python3",
-            ["-c", "import pty,sys,os; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))", ...commandLine("client"), "--state", stateFile, "--user", "alice", "--format", "p12"],
+            [
+                "-c",
+                "import pty,sys,os; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+                ...commandLine("client"),
+                "--state",
+                stateFile,
+                "--user",
+                "alice",
+                "--format",
+                "p12",
+            ],
             { cwd: ROOT, encoding: "utf8", input: "" },
         );
         if (py.error) this.skip();
@@ -150,7 +169,10 @@ describe("client command", function () {
         // the openssl lines work as printed: run them in a directory holding the files
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "client-nm-"));
         fs.writeFileSync(path.join(work, "alice.p12"), userP12(state, "alice"));
-        const lines = r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.includes("openssl pkcs12"));
+        const lines = r.stdout
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l.includes("openssl pkcs12"));
         expect(lines).to.have.length(2);
         const sh = spawnSync("bash", ["-e", "-c", lines.join("\n")], { cwd: work, encoding: "utf8" });
         expect(sh.status, sh.stderr).to.equal(0);
@@ -162,7 +184,9 @@ describe("client command", function () {
     it("an unknown user: exit 2, naming --user and the known users", () => {
         const r = text(client(["--state", stateFile, "--user", "mallory", "--format", "ca"]));
         expect(r.status).to.equal(2);
-        expect(r.stderr).to.contain(`--user "mallory": no such IKEv2 certificate in the stack's CA; certificates (NAME or NAME.DEVICE): alice, carol.laptop, carol.phone, o'neil$x`);
+        expect(r.stderr).to.contain(
+            `--user "mallory": no such IKEv2 certificate in the stack's CA; certificates (NAME or NAME.DEVICE): alice, carol.laptop, carol.phone, o'neil$x`,
+        );
         expect(r.stdout).to.equal("");
     });
 
@@ -204,7 +228,9 @@ describe("client command", function () {
             `#!/bin/sh\n[ "$*" = "stack output pki --show-secrets --stack prod" ] || { echo "unexpected: $*" >&2; exit 9; }\ncat ${JSON.stringify(stateFile)}\n`,
             { mode: 0o755 },
         );
-        const withCli = text(client(["--stack", "prod", "--user", "alice", "--format", "p12-password"], { ...process.env, PATH: `${bin}:${process.env.PATH}` }));
+        const withCli = text(
+            client(["--stack", "prod", "--user", "alice", "--format", "p12-password"], { ...process.env, PATH: `${bin}:${process.env.PATH}` }),
+        );
         expect(withCli.status, withCli.stderr).to.equal(0);
         expect(withCli.stdout).to.equal(`${p12Password(state, "alice")}\n`);
         const failing = text(client(["--user", "alice", "--format", "ca"], { ...process.env, PATH: `${bin}:${process.env.PATH}` }));

@@ -7,11 +7,10 @@ import * as path from "path";
 import { commandLine } from "../helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
-const run = (command: string, ...args: string[]) =>
-    {
-        const [node, ...script] = commandLine(command as "render" | "client" | "probe");
-        return spawnSync(node, [...script, ...args], { cwd: ROOT, encoding: "utf8" });
-    };
+const run = (command: string, ...args: string[]) => {
+    const [node, ...script] = commandLine(command as "render" | "client" | "probe");
+    return spawnSync(node, [...script, ...args], { cwd: ROOT, encoding: "utf8" });
+};
 
 describe("the commands' --help", () => {
     for (const command of ["render", "client", "probe"]) {

@@ -56,7 +56,10 @@ describe("render command", function () {
     });
 
     it("exits non-zero with the same messages as pulumi up on a bad config", () => {
-        const bad = tempFile("Pulumi.bad.yaml", stringify({ config: { "vpn-gateway:psk": "short", "vpn-gateway:users": [{ name: "a b", password: "pw" }], "aws:region": "eu-west-1" } }));
+        const bad = tempFile(
+            "Pulumi.bad.yaml",
+            stringify({ config: { "vpn-gateway:psk": "short", "vpn-gateway:users": [{ name: "a b", password: "pw" }], "aws:region": "eu-west-1" } }),
+        );
         const result = render("--config", bad);
         expect(result.status).to.equal(1);
         expect(result.stdout).to.equal("");
@@ -66,7 +69,10 @@ describe("render command", function () {
     });
 
     it("refuses encrypted values, which it cannot read", () => {
-        const enc = tempFile("Pulumi.enc.yaml", stringify({ config: { "vpn-gateway:psk": { secure: "AAABAxyz" }, "vpn-gateway:users": [{ name: "a", password: "p" }] } }));
+        const enc = tempFile(
+            "Pulumi.enc.yaml",
+            stringify({ config: { "vpn-gateway:psk": { secure: "AAABAxyz" }, "vpn-gateway:users": [{ name: "a", password: "p" }] } }),
+        );
         const result = render("--config", enc);
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain("vpn-gateway:psk: is encrypted (secure:)");
@@ -100,13 +106,22 @@ describe("render command", function () {
         expect(result.stdout).to.equal("");
         const settings = parseSettings(rawConfigFromStackFile(fs.readFileSync(EXAMPLE, "utf8"), EXAMPLE));
         const userData = fs.readFileSync(path.join(dir, "user-data"));
-        expect(userData.equals(userDataBytes(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example", publicIp: "198.51.100.20" })))).to.equal(true);
+        expect(
+            userData.equals(userDataBytes(cloudConfig({ settings, region: "eu-west-1", parameterPath: "/vpn-gateway/example", publicIp: "198.51.100.20" }))),
+        ).to.equal(true);
         const parameters = JSON.parse(fs.readFileSync(path.join(dir, "ssm-parameters.json"), "utf8"));
         // the IKEv2 material from the CA the render keeps beside them (pki-state.json, what pulumi up keeps in state)
         const pki = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
         expect(pki.server.address).to.equal("198.51.100.20");
         const ikev2 = await gatewayPki(pki);
-        expect(parameters).to.deep.equal(gatewayParameters({ parameterPath: "/vpn-gateway/example", psk: settings.psk!, users: settings.users, ikev2: { material: ikev2, pieces: ikev2PieceCount(settings.ikev2.users) } }));
+        expect(parameters).to.deep.equal(
+            gatewayParameters({
+                parameterPath: "/vpn-gateway/example",
+                psk: settings.psk!,
+                users: settings.users,
+                ikev2: { material: ikev2, pieces: ikev2PieceCount(settings.ikev2.users) },
+            }),
+        );
         expect(ikev2.serverKey).to.contain("BEGIN PRIVATE KEY");
         for (const p of parameters) expect(p.value, p.name).not.to.contain(pki.ca.keyPem.split("\n")[1]);
         expect(parameters.map((p: any) => Object.keys(p))).to.deep.equal(parameters.map(() => ["name", "type", "value"]));
@@ -134,10 +149,19 @@ describe("render command", function () {
     it("writes a profile directory per device (NAME.DEVICE); listing devices revokes the user's one certificate, a device removed is revoked, the others kept byte for byte", () => {
         const base = parse(fs.readFileSync(EXAMPLE, "utf8"));
         const withDevices = (devices?: string[]) =>
-            tempFile("Pulumi.example.yaml", stringify({ ...base, config: { ...base.config, "vpn-gateway:users": [
-                { name: "alice", password: "alice-Passw0rd!", ...(devices ? { devices } : {}) },
-                { name: "bob", password: "bob-s3cret-pass" },
-            ] } }));
+            tempFile(
+                "Pulumi.example.yaml",
+                stringify({
+                    ...base,
+                    config: {
+                        ...base.config,
+                        "vpn-gateway:users": [
+                            { name: "alice", password: "alice-Passw0rd!", ...(devices ? { devices } : {}) },
+                            { name: "bob", password: "bob-s3cret-pass" },
+                        ],
+                    },
+                }),
+            );
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
         // alice first with one certificate: listing her devices revokes it (a device's profile replaces it)
         const plain = render("--config", withDevices(), "--out-dir", dir);
@@ -147,9 +171,13 @@ describe("render command", function () {
         expect(first.status, first.stderr).to.equal(0);
         expect(first.stderr).to.contain("(1 certificates revoked)");
         expect(fs.readdirSync(path.join(dir, "clients")).sort()).to.deep.equal(["alice.laptop", "alice.phone", "bob"]);
-        expect(fs.readdirSync(path.join(dir, "clients", "alice.phone")).sort()).to.deep.equal(
-            ["alice.phone.mobileconfig", "alice.phone.p12", "alice.phone.p12.password", "alice.phone.sswan", "ca.pem"],
-        );
+        expect(fs.readdirSync(path.join(dir, "clients", "alice.phone")).sort()).to.deep.equal([
+            "alice.phone.mobileconfig",
+            "alice.phone.p12",
+            "alice.phone.p12.password",
+            "alice.phone.sswan",
+            "ca.pem",
+        ]);
         const before = JSON.parse(fs.readFileSync(path.join(dir, "pki-state.json"), "utf8"));
         expect(before.revoked).to.deep.equal([
             { serial: single.users.alice.serial, name: "alice", revokedAt: before.updatedAt, reason: "cessationOfOperation" },
@@ -176,7 +204,10 @@ describe("render command", function () {
             config: {
                 ...base.config,
                 "vpn-gateway:psk": "a-changed-psk-0123456789",
-                "vpn-gateway:users": [{ name: "alice", password: "alice-Changed-1" }, { name: "erin", password: "erin-pass-12345", ip: "192.168.42.77" }],
+                "vpn-gateway:users": [
+                    { name: "alice", password: "alice-Changed-1" },
+                    { name: "erin", password: "erin-pass-12345", ip: "192.168.42.77" },
+                ],
             },
         };
         const file = tempFile("Pulumi.example.yaml", stringify(changed));
@@ -192,10 +223,15 @@ describe("render command", function () {
     });
 
     it("takes the stack from --stack or a Pulumi.<stack>.yaml name, the region from --region or aws:region, else dev and us-east-1, saying so", () => {
-        const plain = tempFile("stack.yaml", stringify({ config: { "vpn-gateway:psk": "a-valid-psk-0123", "vpn-gateway:users": [{ name: "a", password: "p" }] } }));
+        const plain = tempFile(
+            "stack.yaml",
+            stringify({ config: { "vpn-gateway:psk": "a-valid-psk-0123", "vpn-gateway:users": [{ name: "a", password: "p" }] } }),
+        );
         const neither = render("--config", plain);
         expect(neither.status, neither.stderr).to.equal(0);
-        expect(neither.stderr).to.contain('stack "dev" (parameters under /vpn-gateway/dev), as "stack.yaml" is not named Pulumi.<stack>.yaml; --stack NAME renders another');
+        expect(neither.stderr).to.contain(
+            'stack "dev" (parameters under /vpn-gateway/dev), as "stack.yaml" is not named Pulumi.<stack>.yaml; --stack NAME renders another',
+        );
         expect(neither.stderr).to.contain("region us-east-1, as");
         const defaults = (parse(neither.stdout) as any).write_files.find((f: any) => f.path === "/etc/vpn-gateway/sync.json");
         expect(JSON.parse(defaults.content)).to.include({ region: "us-east-1", path: "/vpn-gateway/dev" });

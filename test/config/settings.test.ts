@@ -15,7 +15,10 @@ function problems(overrides: Record<string, unknown>): string[] {
 
 function rejects(overrides: Record<string, unknown>, key: string, words: RegExp) {
     const found = problems(overrides);
-    expect(found.some((p) => p.startsWith(key) && words.test(p)), `${JSON.stringify(found)} should name ${key} and match ${words}`).to.equal(true);
+    expect(
+        found.some((p) => p.startsWith(key) && words.test(p)),
+        `${JSON.stringify(found)} should name ${key} and match ${words}`,
+    ).to.equal(true);
     return found;
 }
 
@@ -40,7 +43,12 @@ describe("settings", () => {
         expect(s.users[1].ip).to.equal("192.168.42.5");
         expect(s.clientPool.dynamicRanges).to.deep.equal([{ first: "192.168.42.128", last: "192.168.42.254" }]);
         // the users do not move xl2tpd's range: it is the pool's alone
-        const other = settings({ users: [{ name: "z", password: "p", ip: "192.168.42.127" }, { name: "y", password: "q" }] });
+        const other = settings({
+            users: [
+                { name: "z", password: "p", ip: "192.168.42.127" },
+                { name: "y", password: "q" },
+            ],
+        });
         expect(other.clientPool).to.deep.equal(s.clientPool);
         const pools: Array<[string, string, string, string, string]> = [
             ["10.99.0.0/29", "10.99.0.2", "10.99.0.3", "10.99.0.4", "10.99.0.6"],
@@ -105,7 +113,11 @@ describe("settings", () => {
             rejects({ users: [{ name: "alice" }] }, "vpn-gateway:users[0].password", /required/);
         });
         it("explains numbers and booleans that pulumi config set --path stored", () => {
-            rejects({ users: [{ name: "alice", password: 12345678 }] }, "vpn-gateway:users[0].password", /is a number, not a string; set it with --type string/);
+            rejects(
+                { users: [{ name: "alice", password: 12345678 }] },
+                "vpn-gateway:users[0].password",
+                /is a number, not a string; set it with --type string/,
+            );
             rejects({ users: [{ name: true, password: "pw" }] }, "vpn-gateway:users[0].name", /is a boolean/);
         });
         it("rejects a password pppd would read as a file name", () =>
@@ -116,14 +128,27 @@ describe("settings", () => {
         });
         it("rejects duplicate names", () =>
             rejects(
-                { users: [{ name: "alice", password: "pw-1" }, { name: "alice", password: "pw-2" }] },
+                {
+                    users: [
+                        { name: "alice", password: "pw-1" },
+                        { name: "alice", password: "pw-2" },
+                    ],
+                },
                 "vpn-gateway:users[1].name",
                 /also users\[0\]; names must be unique/,
             ));
         it("rejects a static ip outside the pool", () =>
-            rejects({ users: [{ name: "a", password: "p", ip: "10.0.0.5" }] }, "vpn-gateway:users[0].ip", /not a host address of the client pool 192.168.42.0\/24/));
+            rejects(
+                { users: [{ name: "a", password: "p", ip: "10.0.0.5" }] },
+                "vpn-gateway:users[0].ip",
+                /not a host address of the client pool 192.168.42.0\/24/,
+            ));
         it("rejects a static ip on the gateway's own address", () =>
-            rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.1" }] }, "vpn-gateway:users[0].ip", /gateway's own PPP address; allowed: 192\.168\.42\.2 to 192\.168\.42\.127/));
+            rejects(
+                { users: [{ name: "a", password: "p", ip: "192.168.42.1" }] },
+                "vpn-gateway:users[0].ip",
+                /gateway's own PPP address; allowed: 192\.168\.42\.2 to 192\.168\.42\.127/,
+            ));
         it("rejects a static ip in xl2tpd's dynamic range (the pool's upper half), naming the allowed range", () => {
             const found = rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.128" }] }, "vpn-gateway:users[0].ip", /in xl2tpd's dynamic range/);
             expect(found).to.deep.equal([
@@ -131,7 +156,11 @@ describe("settings", () => {
                     "(the lower half of vpn-gateway:clientPool 192.168.42.0/24 after the gateway's 192.168.42.1; xl2tpd hands out 192.168.42.128 to 192.168.42.254)",
             ]);
             rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.254" }] }, "vpn-gateway:users[0].ip", /dynamic range/);
-            rejects({ clientPool: "10.1.0.0/29", users: [{ name: "a", password: "p", ip: "10.1.0.4" }] }, "vpn-gateway:users[0].ip", /allowed: 10\.1\.0\.2 to 10\.1\.0\.3 /);
+            rejects(
+                { clientPool: "10.1.0.0/29", users: [{ name: "a", password: "p", ip: "10.1.0.4" }] },
+                "vpn-gateway:users[0].ip",
+                /allowed: 10\.1\.0\.2 to 10\.1\.0\.3 /,
+            );
             expect(settings({ users: [{ name: "a", password: "p", ip: "192.168.42.127" }] }).users[0].ip).to.equal("192.168.42.127");
             expect(settings({ users: [{ name: "a", password: "p", ip: "192.168.42.2" }] }).users[0].ip).to.equal("192.168.42.2");
         });
@@ -143,7 +172,12 @@ describe("settings", () => {
             rejects({ users: [{ name: "a", password: "p", ip: "192.168.42.300" }] }, "vpn-gateway:users[0].ip", /not an IPv4 address/));
         it("rejects two users on one static ip", () =>
             rejects(
-                { users: [{ name: "a", password: "p", ip: "192.168.42.9" }, { name: "b", password: "p", ip: "192.168.42.9" }] },
+                {
+                    users: [
+                        { name: "a", password: "p", ip: "192.168.42.9" },
+                        { name: "b", password: "p", ip: "192.168.42.9" },
+                    ],
+                },
                 "vpn-gateway:users[1].ip",
                 /static addresses must be unique/,
             ));
@@ -165,12 +199,22 @@ describe("settings", () => {
             expect(s.ikev2.poolRange).to.deep.equal({ first: "192.168.43.2", last: "192.168.43.254" });
         });
         it("takes an IKEv2-only user without a password, and an L2TP-only user out of IKEv2", () => {
-            const s = settings({ users: [{ name: "phone", methods: ["ikev2"] }, { name: "laptop", password: "laptop-pass-1", methods: ["l2tp"] }] });
+            const s = settings({
+                users: [
+                    { name: "phone", methods: ["ikev2"] },
+                    { name: "laptop", password: "laptop-pass-1", methods: ["l2tp"] },
+                ],
+            });
             expect(s.users.map((u) => u.name)).to.deep.equal(["laptop"]);
             expect(s.ikev2.users.map((u) => u.name)).to.deep.equal(["phone"]);
         });
         it("keeps a revoked user's certificate on the CRL and takes away their L2TP login", () => {
-            const s = settings({ users: [{ name: "alice", password: "alice-Passw0rd!" }, { name: "bob", password: "bob-pass-1234", revoked: true, reissue: 2 }] });
+            const s = settings({
+                users: [
+                    { name: "alice", password: "alice-Passw0rd!" },
+                    { name: "bob", password: "bob-pass-1234", revoked: true, reissue: 2 },
+                ],
+            });
             expect(s.users.map((u) => u.name)).to.deep.equal(["alice"]);
             expect(s.ikev2.users).to.deep.include({ name: "bob", reissue: 2, revoked: true });
         });
@@ -178,7 +222,11 @@ describe("settings", () => {
             rejects({ users: [{ name: "alice", password: "alice-Passw0rd!", revoked: true }] }, "vpn-gateway:users", /every user is revoked/);
         });
         it("refuses unknown methods, repeats, an empty list, and a static address without L2TP", () => {
-            rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["pptp"] }] }, "vpn-gateway:users[0].methods[0]", /not a method; allowed: l2tp, ikev2/);
+            rejects(
+                { users: [{ name: "a", password: "pw-a-12345", methods: ["pptp"] }] },
+                "vpn-gateway:users[0].methods[0]",
+                /not a method; allowed: l2tp, ikev2/,
+            );
             rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["l2tp", "l2tp"] }] }, "vpn-gateway:users[0].methods[1]", /twice/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", methods: [] }] }, "vpn-gateway:users[0].methods", /non-empty list/);
             rejects({ users: [{ name: "a", methods: ["ikev2"], ip: "192.168.42.5" }] }, "vpn-gateway:users[0].ip", /no l2tp method/);
@@ -188,7 +236,12 @@ describe("settings", () => {
             rejects({ users: [{ name: "a", password: "pw-a-12345", reissue: -1 }] }, "vpn-gateway:users[0].reissue", /whole number/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", reissue: 1.5 }] }, "vpn-gateway:users[0].reissue", /whole number/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", revoked: "yes" }] }, "vpn-gateway:users[0].revoked", /true or false/);
-            const s = settings({ users: [{ name: "a", password: "pw-a-12345", reissue: "3", revoked: "true" }, { name: "b", password: "pw-b-12345" }] });
+            const s = settings({
+                users: [
+                    { name: "a", password: "pw-a-12345", reissue: "3", revoked: "true" },
+                    { name: "b", password: "pw-b-12345" },
+                ],
+            });
             expect(s.ikev2.users[0]).to.deep.equal({ name: "a", reissue: 3, revoked: true });
         });
         it("gives a user with devices a certificate per device, named NAME.DEVICE, revoked together with the user", () => {
@@ -208,13 +261,22 @@ describe("settings", () => {
         it("refuses bad devices: not a list, an empty list, a bad or repeated name, devices without ikev2, a name taken twice, too long", () => {
             rejects({ users: [{ name: "a", password: "pw-a-12345", devices: "phone" }] }, "vpn-gateway:users[0].devices", /non-empty list of device names/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", devices: [] }] }, "vpn-gateway:users[0].devices", /non-empty list of device names/);
-            rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["my phone"] }] }, "vpn-gateway:users[0].devices[0]", /not a device name; allowed: letters, digits/);
+            rejects(
+                { users: [{ name: "a", password: "pw-a-12345", devices: ["my phone"] }] },
+                "vpn-gateway:users[0].devices[0]",
+                /not a device name; allowed: letters, digits/,
+            );
             rejects({ users: [{ name: "a", password: "pw-a-12345", devices: [".x"] }] }, "vpn-gateway:users[0].devices[0]", /not a device name/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["x".repeat(33)] }] }, "vpn-gateway:users[0].devices[0]", /at most 32/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", devices: ["p", "p"] }] }, "vpn-gateway:users[0].devices[1]", /twice/);
             rejects({ users: [{ name: "a", password: "pw-a-12345", methods: ["l2tp"], devices: ["p"] }] }, "vpn-gateway:users[0].devices", /no ikev2 method/);
             rejects(
-                { users: [{ name: "alice", password: "pw-a-12345", devices: ["phone"] }, { name: "alice.phone", password: "pw-b-12345" }] },
+                {
+                    users: [
+                        { name: "alice", password: "pw-a-12345", devices: ["phone"] },
+                        { name: "alice.phone", password: "pw-b-12345" },
+                    ],
+                },
                 "vpn-gateway:users",
                 /"alice.phone" is both alice's device "phone" and user "alice.phone"/,
             );
@@ -235,7 +297,10 @@ describe("settings", () => {
         });
         it("refuses an IKEv2 pool inside the VPC, once the VPC is known", () => {
             const s = settings({ ikev2Pool: "172.31.200.0/24" });
-            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"], s.ikev2.pool)).to.throw(ConfigError, /vpn-gateway:ikev2Pool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/);
+            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"], s.ikev2.pool)).to.throw(
+                ConfigError,
+                /vpn-gateway:ikev2Pool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/,
+            );
         });
     });
 
@@ -255,7 +320,10 @@ describe("settings", () => {
         });
         it("rejects a pool overlapping the VPC", () => {
             const s = settings({ clientPool: "172.31.200.0/24", users: [{ name: "a", password: "p" }] });
-            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"])).to.throw(ConfigError, /vpn-gateway:clientPool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/);
+            expect(() => checkPoolAgainstVpc(s.clientPool, ["172.31.0.0/16"])).to.throw(
+                ConfigError,
+                /vpn-gateway:clientPool: 172.31.200.0\/24 overlaps the VPC's 172.31.0.0\/16/,
+            );
             expect(() => checkPoolAgainstVpc(s.clientPool, ["10.0.0.0/16"])).not.to.throw();
         });
     });

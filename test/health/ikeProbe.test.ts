@@ -26,7 +26,15 @@ describe("IKE readiness probe", () => {
         expect(m.readUInt32BE(28 + 4)).to.equal(1);
         const attributes = m.subarray(m.length - 28);
         const pairs = Array.from({ length: 7 }, (_, i) => [attributes.readUInt16BE(i * 4) & 0x7fff, attributes.readUInt16BE(i * 4 + 2)]);
-        expect(pairs).to.deep.equal([[1, 7], [14, 256], [2, 4], [3, 1], [4, 14], [11, 1], [12, 28800]]);
+        expect(pairs).to.deep.equal([
+            [1, 7],
+            [14, 256],
+            [2, 4],
+            [3, 1],
+            [4, 14],
+            [11, 1],
+            [12, 28800],
+        ]);
     });
 
     it("recognises a Main Mode answer and a notification, and ignores anything else", () => {

@@ -74,19 +74,35 @@ describe("the package as a user installs it (npm pack)", function () {
             JSON.stringify({
                 engPsk: "eng-psk-0123456789abcdef",
                 opsPsk: "ops-psk-0123456789abcdef",
-                engUsers: [{ name: "alice", password: password("alice") }, { name: "bob", password: password("bob"), methods: ["ikev2"], devices: ["phone", "laptop"] }],
+                engUsers: [
+                    { name: "alice", password: password("alice") },
+                    { name: "bob", password: password("bob"), methods: ["ikev2"], devices: ["phone", "laptop"] },
+                ],
                 opsUsers: [{ name: "carol", password: password("carol") }],
             }),
         );
-        const out = execFileSync(process.execPath, ["runUnderMocks.js", "bin/index.js", "config.json"], { cwd: user, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const out = execFileSync(process.execPath, ["runUnderMocks.js", "bin/index.js", "config.json"], {
+            cwd: user,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         const { resources, outputs } = JSON.parse(out.trim().split("\n").pop()!) as { resources: Registered[]; outputs: Record<string, string> };
 
         // two gateways, each a full set, named after the gateway
         const gateways = resources.filter((r) => r.type === "vpn-gateway:index:VpnGateway").map((r) => r.name);
         expect(gateways.sort()).to.deep.equal(["eng", "ops"]);
         for (const team of ["eng", "ops"]) {
-            for (const type of ["aws:ec2/instance:Instance", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/eip:Eip", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"]) {
-                expect(resources.filter((r) => r.type === type && r.name === team), `${team} ${type}`).to.have.length(1);
+            for (const type of [
+                "aws:ec2/instance:Instance",
+                "aws:ec2/securityGroup:SecurityGroup",
+                "aws:ec2/eip:Eip",
+                "aws:iam/role:Role",
+                "aws:iam/rolePolicy:RolePolicy",
+            ]) {
+                expect(
+                    resources.filter((r) => r.type === type && r.name === team),
+                    `${team} ${type}`,
+                ).to.have.length(1);
             }
         }
         // no name clash: every (type, name) once
@@ -111,7 +127,8 @@ describe("the package as a user installs it (npm pack)", function () {
             for (const arn of granted) expect(arn, `${team}'s role`).to.match(new RegExp(`:parameter/vpn-gateway/dev/${team}(/\\*)?$`));
         }
         // each gateway's own pools and users
-        const userData = (team: string) => Buffer.from(resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === team)!.inputs.userDataBase64, "base64");
+        const userData = (team: string) =>
+            Buffer.from(resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === team)!.inputs.userDataBase64, "base64");
         expect(userData("eng").equals(userData("ops")), "the two gateways' user-data").to.equal(false);
         expect(outputs.engInstructions).to.contain("alice").and.not.to.contain("carol");
         expect(outputs.opsInstructions).to.contain("carol").and.not.to.contain("alice");

@@ -12,7 +12,9 @@ const [program, configFile] = process.argv.slice(2);
 const project = "vpn-gateway-two-teams";
 // The stack's config as the CLI hands it to a program: project:key -> string (JSON for objects).
 const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
-process.env.PULUMI_CONFIG = JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
+process.env.PULUMI_CONFIG = JSON.stringify(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+);
 
 const resources = [];
 const parents = new Map();
@@ -20,7 +22,8 @@ pulumi.runtime.setMocks(
     {
         async newResource(args) {
             const state = { ...args.inputs };
-            if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: `198.51.100.${resources.length + 1}`, allocationId: `eipalloc-${args.name}` });
+            if (args.type === "aws:ec2/eip:Eip")
+                Object.assign(state, { publicIp: `198.51.100.${resources.length + 1}`, allocationId: `eipalloc-${args.name}` });
             if (args.type === "aws:ec2/eipAssociation:EipAssociation") state.publicIp = "198.51.100.1";
             if (args.type === "command:local:Command") state.stdout = '{"ready":true,"seconds":1,"attempts":1,"detail":"mock"}';
             if (args.type === "pulumi-nodejs:dynamic:Resource" && "caName" in args.inputs) {
@@ -28,7 +31,8 @@ pulumi.runtime.setMocks(
                 state.state = JSON.stringify(await reconcilePki(undefined, { caName, address, users, now: new Date() }));
                 delete state.__provider;
             }
-            if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name) state.name = `${args.name}-1a2b3c4`;
+            if ((args.type === "aws:iam/role:Role" || args.type === "aws:iam/instanceProfile:InstanceProfile") && !state.name)
+                state.name = `${args.name}-1a2b3c4`;
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, parent: parents.get(`${args.type}::${args.name}`) ?? "" });
             return { id: `${args.name}-id`, state };
         },

@@ -55,7 +55,13 @@ describe("pki CRL", () => {
         expect((await crlDer(revoked)).equals(await crlDer(revoked))).to.equal(true);
         expect((await crlDer(JSON.parse(JSON.stringify(revoked)))).equals(await crlDer(revoked))).to.equal(true);
         expect(await crlPem(revoked)).to.equal(await crlPem(revoked));
-        const unchanged = await reconcilePki(revoked, request({ now: new Date(T1.getTime() + 1000), users: [{ name: "alice", reissue: 1, revoked: false }, { name: "bob", reissue: 0, revoked: true }, ...users("dave")] }));
+        const unchanged = await reconcilePki(
+            revoked,
+            request({
+                now: new Date(T1.getTime() + 1000),
+                users: [{ name: "alice", reissue: 1, revoked: false }, { name: "bob", reissue: 0, revoked: true }, ...users("dave")],
+            }),
+        );
         expect((await crlDer(unchanged)).equals(await crlDer(revoked))).to.equal(true);
         const next = await reconcilePki(revoked, request({ now: new Date(T1.getTime() + 1000), users: [{ name: "alice", reissue: 1, revoked: false }] }));
         expect(next.crlNumber).to.equal(3);
@@ -66,12 +72,20 @@ describe("pki CRL", () => {
         const ca = tmpFile("ca.pem", revoked.ca.certPem);
         const crl = tmpFile("revoked.crl.pem", await crlPem(revoked));
         const check = (name: string, pem: string) => opensslStatus("verify", "-crl_check", "-CAfile", ca, "-CRLfile", crl, tmpFile(name, pem));
-        for (const [name, pem] of [["alice-old.pem", state.users.alice.certPem], ["bob.pem", state.users.bob.certPem], ["carol.pem", state.users.carol.certPem]]) {
+        for (const [name, pem] of [
+            ["alice-old.pem", state.users.alice.certPem],
+            ["bob.pem", state.users.bob.certPem],
+            ["carol.pem", state.users.carol.certPem],
+        ]) {
             const result = check(name, pem);
             expect(result.status, name).to.not.equal(0);
             expect(result.output, name).to.include("certificate revoked");
         }
-        for (const [name, pem] of [["alice-new.pem", revoked.users.alice.certPem], ["dave.pem", revoked.users.dave.certPem], ["server.pem", revoked.server.certPem]]) {
+        for (const [name, pem] of [
+            ["alice-new.pem", revoked.users.alice.certPem],
+            ["dave.pem", revoked.users.dave.certPem],
+            ["server.pem", revoked.server.certPem],
+        ]) {
             const result = check(name, pem);
             expect(result.status, `${name}: ${result.output}`).to.equal(0);
         }

@@ -9,7 +9,7 @@ import { PkiRequest, PkiState, PkiUserRequest, reconcilePki } from "../../compon
 export const CA_NAME = "vpn-gateway test CA";
 export const ADDRESS = "203.0.113.10";
 /** Names that break a DN built from a "CN=..." string, or XML, or JSON. */
-export const AWKWARD = ['a,b=c+d', 'e"f@example.com', "x<&>'y!"];
+export const AWKWARD = ["a,b=c+d", 'e"f@example.com', "x<&>'y!"];
 
 /** Dates in the past, so that openssl (which checks at the real time) finds every certificate and CRL valid. */
 export const T0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 86400_000);

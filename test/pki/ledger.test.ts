@@ -91,9 +91,14 @@ describe("pki ledger: certificates", () => {
     });
 
     it("openssl verifies the server and every user against the CA", () => {
-        const files = [tmpFile("server.pem", state.server.certPem), ...Object.keys(state.users).map((name, i) => tmpFile(`user${i}.pem`, state.users[name].certPem))];
+        const files = [
+            tmpFile("server.pem", state.server.certPem),
+            ...Object.keys(state.users).map((name, i) => tmpFile(`user${i}.pem`, state.users[name].certPem)),
+        ];
         const out = openssl("verify", "-CAfile", tmpFile("ca.pem", state.ca.certPem), ...files);
-        expect(out.trim().split("\n")).to.have.length(files.length).and.to.satisfy((lines: string[]) => lines.every((l) => l.endsWith(": OK")));
+        expect(out.trim().split("\n"))
+            .to.have.length(files.length)
+            .and.to.satisfy((lines: string[]) => lines.every((l) => l.endsWith(": OK")));
     });
 
     it("every serial differs", () => {
@@ -231,7 +236,10 @@ describe("pki ledger: refused requests", () => {
 
     it("a reissue lower than the state's", async () => {
         const raised = await reconcilePki(state, request({ now: T1, users: [{ name: "alice", reissue: 2, revoked: false }] }));
-        await refused(reconcilePki(raised, request({ users: [{ name: "alice", reissue: 1, revoked: false }] })), /users\[0\]\.reissue 1 .*"alice".*lower than .* 2/);
+        await refused(
+            reconcilePki(raised, request({ users: [{ name: "alice", reissue: 1, revoked: false }] })),
+            /users\[0\]\.reissue 1 .*"alice".*lower than .* 2/,
+        );
     });
 
     it("names that do not fit a certificate: empty, non-ASCII, control characters, over 64 characters", async () => {

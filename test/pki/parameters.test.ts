@@ -16,7 +16,7 @@ const named = (n: number) => Array.from({ length: n }, (_, i) => user(`user-${St
 function withRevoked(state: PkiState, count: number): PkiState {
     const revoked = Array.from({ length: count }, (_, i) => ({
         // 16 random bytes, the first below 0x80: a positive serial as the ledger makes them
-        serial: ((randomBytes(16)[0] & 0x7f).toString(16).padStart(2, "0") + randomBytes(15).toString("hex")),
+        serial: (randomBytes(16)[0] & 0x7f).toString(16).padStart(2, "0") + randomBytes(15).toString("hex"),
         // random letters: what gzip cannot shrink (a real CRL's names are less random than these)
         name: `${randomBytes(48).toString("base64url").slice(0, 64)}.${randomBytes(24).toString("base64url").slice(0, 32)}`,
         revokedAt: new Date(Date.parse(state.updatedAt) + i * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),

@@ -3,14 +3,7 @@
 import { expect } from "chai";
 import { execFileSync } from "child_process";
 import { PkiState, reconcilePki } from "../../components/pki/ledger";
-import {
-    STRONGSWAN_ESP_PROPOSAL,
-    STRONGSWAN_IKE_PROPOSAL,
-    appleMobileconfig,
-    p12Password,
-    strongswanProfile,
-    userP12,
-} from "../../components/pki/profiles";
+import { STRONGSWAN_ESP_PROPOSAL, STRONGSWAN_IKE_PROPOSAL, appleMobileconfig, p12Password, strongswanProfile, userP12 } from "../../components/pki/profiles";
 import { ADDRESS, AWKWARD, CA_NAME, T1, baseState, openssl, opensslStatus, request, tmpFile } from "./fixtures";
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-8[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/i;
@@ -112,7 +105,7 @@ describe("pki profiles", () => {
             });
         });
 
-        it("escapes every string: a name with <, & and \" comes back as it was", () => {
+        it('escapes every string: a name with <, & and " comes back as it was', () => {
             const name = AWKWARD[2];
             const text = appleMobileconfig(state, name);
             expect(text).to.not.include(name);
@@ -166,7 +159,10 @@ describe("pki profiles", () => {
     });
 
     it("every profile refuses a user without a valid certificate, naming it", async () => {
-        const revoked = await reconcilePki(state, request({ now: T1, users: [...request().users.filter((u) => u.name !== "bob"), { name: "bob", reissue: 0, revoked: true }] }));
+        const revoked = await reconcilePki(
+            state,
+            request({ now: T1, users: [...request().users.filter((u) => u.name !== "bob"), { name: "bob", reissue: 0, revoked: true }] }),
+        );
         for (const make of [userP12, p12Password, appleMobileconfig, strongswanProfile] as ((s: PkiState, n: string) => unknown)[]) {
             expect(() => make(revoked, "bob"), make.name).to.throw(/PKI user "bob": revoked/);
             expect(() => make(revoked, "nobody"), make.name).to.throw(/PKI user "nobody": not in the PKI state/);
