@@ -9,8 +9,8 @@ run() {
     env "$@" bash scripts/fast-suite.sh >/dev/null
     awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 }
-before=$(run VPN_GATEWAY_TEST_COMMANDS=ts-node MOCHA_SERIAL=1)
+before=$(run VPN_GATEWAY_TEST_COMMANDS=ts-node SERIAL=1)
 after=$(run VPN_GATEWAY_TEST_COMMANDS=compiled)
-echo "fast suite, ts-node commands, one mocha process: ${before} s"
+echo "fast suite, ts-node commands, one step after another, one mocha process: ${before} s"
 echo "fast suite, compiled commands, $(nproc) mocha processes: ${after} s"
 awk -v a="$after" -v b="$before" 'BEGIN { printf "ratio: %.2f\n", a / b }'
