@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parameterPath } from "../boot/parameters";
 import { VpnGateway, VpnGatewayArgs } from "./gateway";
 import { stackCaName } from "./pki";
-import { ConfigError, PROJECT, RawConfig } from "../config/settings";
+import { CONFIG_KEYS, ConfigError, PROJECT, RawConfig } from "../config/settings";
+import { SCHEMA } from "../config/schema";
 
 /** Raw config as the Pulumi runtime holds it, keyed by the short name. */
 export function rawConfigFromPulumi(): RawConfig {
@@ -31,8 +32,8 @@ export function secretsStoredInPlain(raw: RawConfig): string[] {
     return SECRET_KEYS.filter((k) => raw[k] !== undefined && raw[k] !== "" && !isSecret(`${PROJECT}:${k}`));
 }
 
-/** Config keys whose values are lists or maps (JSON in the raw config). */
-const STRUCTURED_KEYS = ["users", "dnsServers", "allowedCidrs", "tags"];
+/** Config keys whose values are lists or maps (JSON in the raw config), as the schema types them. */
+const STRUCTURED_KEYS: readonly string[] = CONFIG_KEYS.filter((k) => SCHEMA[k].type === "array" || SCHEMA[k].type === "object");
 
 /**
  * The stack's config as VpnGateway's args, values as the config holds them: structured ones

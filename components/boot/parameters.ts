@@ -153,13 +153,17 @@ export function usersParameters(path: string, users: VpnUser[]): SsmParameter[] 
     return parameters;
 }
 
+/** A text (UTF-8) or bytes as gzip (level 9, no name or time in the header: the same input always gives the same text), base64. */
+export function gzipBase64(data: string | Buffer): string {
+    return zlib.gzipSync(typeof data === "string" ? Buffer.from(data, "utf8") : data, { level: 9 }).toString("base64");
+}
+
 /**
- * A text (UTF-8) or bytes as gzip (level 9, no name or time in the header: the same input always
- * gives the same pieces), base64, in pieces of at most PARAMETER_VALUE_LIMIT characters: for
+ * A text (UTF-8) or bytes as gzipBase64, in pieces of at most PARAMETER_VALUE_LIMIT characters: for
  * values larger than one parameter (the sync program's zipapp, the IKEv2 material).
  */
 export function gzipPieces(data: string | Buffer): string[] {
-    const packed = zlib.gzipSync(typeof data === "string" ? Buffer.from(data, "utf8") : data, { level: 9 }).toString("base64");
+    const packed = gzipBase64(data);
     const pieces: string[] = [];
     for (let i = 0; i < packed.length; i += PARAMETER_VALUE_LIMIT) pieces.push(packed.slice(i, i + PARAMETER_VALUE_LIMIT));
     return pieces;

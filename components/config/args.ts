@@ -3,7 +3,7 @@
 // (settings.ts parseSettings), so a component and a stack get the same rules and messages; only
 // the names differ (`users[0].name` here, `vpn-gateway:users[0].name` in a stack's config).
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigError, Method, OsChoice, RawConfig, STACK_CONFIG_PREFIX, Settings, parseSettings, PSK_MAX_LENGTH } from "./settings";
+import { ConfigError, Method, OsChoice, RawConfig, STACK_CONFIG_PREFIX, Settings, parseSettings, PSK_MAX_LENGTH } from "./settings";
 
 /** One user of the gateway: an L2TP login (name and password) and/or IKEv2 certificates. */
 export interface VpnGatewayUser {
@@ -124,6 +124,3 @@ export function settingsFromArgs(name: string, args: VpnGatewayArgs): Settings {
 
 /** The PSK's longest allowed value: what an unknown PSK is sized as. */
 export const WIDEST_PSK = "x".repeat(PSK_MAX_LENGTH);
-
-/** Every field of VpnGatewayArgs that is a setting: the stack config's keys. */
-export const SETTING_FIELDS: readonly string[] = CONFIG_KEYS;

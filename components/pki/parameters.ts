@@ -2,8 +2,7 @@
 // (PATH/ikev2/1..N, see boot/parameters.ts): the CA and server certificates, the server's key, the
 // CRL, and which user each revoked serial was, so that the sync ends exactly the sessions of users
 // newly revoked. Never the CA's key nor a user's: those stay in the stack's state.
-import * as zlib from "zlib";
-import { PARAMETER_VALUE_LIMIT, SsmParameter } from "../boot/parameters";
+import { PARAMETER_VALUE_LIMIT, SsmParameter, gzipBase64 } from "../boot/parameters";
 import { ConfigError, Ikev2User } from "../config/settings";
 import { crlPem } from "./crl";
 import { PkiState } from "./ledger";
@@ -49,22 +48,30 @@ export const IKEV2_REMOVED_ROOM_MIN = 64;
 /** The longest certificate name: a user's (64) and a device's (32), joined by a dot. */
 const LONGEST_CERTIFICATE_NAME = 64 + 1 + 32;
 
-/** One CRL entry's share of the packed material, for a certificate of that name. */
-const entryCharacters = (name: string | number) => IKEV2_ENTRY_CHARACTERS + Math.ceil(((typeof name === "number" ? name : name.length) * 4) / 3);
+/** One CRL entry's share of the packed material, for a certificate of a name that long. */
+const entryCharacters = (nameLength: number) => IKEV2_ENTRY_CHARACTERS + Math.ceil((nameLength * 4) / 3);
 
-/** The CRL entries the material may hold for these users (see IKEV2_BASE_CHARACTERS). */
+/**
+ * The names of the CRL entries these users may bring (see IKEV2_BASE_CHARACTERS): each certificate
+ * once and once per re-issue, and each user with devices once (the single certificate before them).
+ */
+function knownEntries(users: Ikev2User[]): string[] {
+    const singles = [...new Set(users.filter((u) => u.device !== undefined).map((u) => u.user!))];
+    return [...users.flatMap((u) => Array<string>(1 + u.reissue).fill(u.name)), ...singles];
+}
+
+/** Room for users removed from the config over the stack's life. */
+const removedRoom = (users: Ikev2User[]) => Math.max(IKEV2_REMOVED_ROOM_MIN, users.length);
+
+/** The CRL entries the material may hold for these users. */
 export function ikev2EntryBound(users: Ikev2User[]): number {
-    const reissued = users.reduce((sum, u) => sum + u.reissue, 0);
-    const withDevices = new Set(users.filter((u) => u.device !== undefined).map((u) => u.user)).size;
-    return users.length + reissued + withDevices + Math.max(IKEV2_REMOVED_ROOM_MIN, users.length);
+    return knownEntries(users).length + removedRoom(users);
 }
 
 /** The packed material's size bound for these users, in characters. */
 export function ikev2MaterialBound(users: Ikev2User[]): number {
-    const known = users.reduce((sum, u) => sum + (1 + u.reissue) * entryCharacters(u.name), 0);
-    const singles = [...new Set(users.filter((u) => u.device !== undefined).map((u) => u.user!))].reduce((sum, name) => sum + entryCharacters(name), 0);
-    const removed = Math.max(IKEV2_REMOVED_ROOM_MIN, users.length) * entryCharacters(LONGEST_CERTIFICATE_NAME);
-    return IKEV2_BASE_CHARACTERS + known + singles + removed;
+    const known = knownEntries(users).reduce((sum, name) => sum + entryCharacters(name.length), 0);
+    return IKEV2_BASE_CHARACTERS + known + removedRoom(users) * entryCharacters(LONGEST_CERTIFICATE_NAME);
 }
 
 export function ikev2PieceCount(users: Ikev2User[]): number {
@@ -77,7 +84,7 @@ export function ikev2PieceCount(users: Ikev2User[]): number {
  * characters): vpn-gateway-sync joins PATH/ikev2/1..N whatever their number.
  */
 export function ikev2Pieces(material: GatewayPki, pieces: number): string[] {
-    const packed = zlib.gzipSync(Buffer.from(JSON.stringify(material), "utf8"), { level: 9 }).toString("base64");
+    const packed = gzipBase64(JSON.stringify(material));
     if (packed.length > pieces * PARAMETER_VALUE_LIMIT) {
         throw new ConfigError([
             `users: the IKEv2 material (the CA, the server's certificate and key, and a CRL of ${material.revoked.length} revoked certificates) is ` +

@@ -51,9 +51,13 @@ describe("VpnGateway, the library component (mock runtime)", () => {
         held = [];
         await value(gateway.connectionInstructions);
         await value(gateway.instanceId);
-        await new Promise((resolve) => setTimeout(resolve, 100));
         const mine = (urn: string): boolean => urn.endsWith("::preview") || created.some((c) => c.urn === urn && mine(c.parent));
-        const registered = created.filter((c) => c.type !== "vpn-gateway:index:VpnGateway" && mine(c.parent)).map((c) => `${c.type}::${c.name}`);
+        const registeredNow = () => created.filter((c) => c.type !== "vpn-gateway:index:VpnGateway" && mine(c.parent)).map((c) => `${c.type}::${c.name}`);
+        // Until the update has registered at least as many as were constructed (a slow machine
+        // takes longer), then a moment for any more: one made in an apply would come after.
+        for (let waited = 0; registeredNow().length < before.length && waited < 20000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const registered = registeredNow();
         expect(registered.sort(), "what the update registers is what was constructed before any Output resolved").to.deep.equal(before);
         // dora's two devices and the others' certificates: the IKEv2 material's pieces are among them
         expect(before.filter((k) => k.startsWith("aws:ssm/parameter:Parameter::preview-ikev2-")).length).to.be.at.least(2);
